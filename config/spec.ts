@@ -21,7 +21,21 @@ export type KeySpec =
   | (KeyBase & { type: "duration"; default: number; min?: number; max?: number })
   /** A list of IPv4/IPv6 addresses or CIDR blocks, validated. */
   | (KeyBase & { type: "cidrs"; default: readonly string[] })
-  | (KeyBase & { type: "strings"; default: readonly string[] });
+  | (KeyBase & { type: "strings"; default: readonly string[] })
+  /**
+   * An array of tables (`[[section.key]]` in TOML), each validated against `fields`.
+   * Fields without a default in an entry take the field spec's default.
+   */
+  | (KeyBase & {
+    type: "records";
+    fields: Readonly<Record<string, KeySpec>>;
+    default: readonly RecordValue[];
+  });
+
+/** One validated entry of a `records` key. */
+export type RecordValue = {
+  readonly [field: string]: boolean | number | string | readonly string[];
+};
 
 /** A config section: `[name]` in TOML, with a comment and its keys. */
 export interface SectionSpec {
@@ -33,6 +47,7 @@ export interface SectionSpec {
 export type ValueOf<K extends KeySpec> = K["default"] extends boolean ? boolean
   : K["default"] extends number ? number
   : K["default"] extends string ? string
+  : K["default"] extends readonly RecordValue[] ? readonly RecordValue[]
   : readonly string[];
 
 /** The validated values of a section declared with {@link SectionSpec}. */
