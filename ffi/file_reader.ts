@@ -1,0 +1,687 @@
+/**
+ * A pure TypeScript reader of pcap and pcapng capture files (no libpcap), for offline mode.
+ *
+ * It reads the file in 1 MiB synchronous chunks into one reused buffer and hands each frame
+ * as a view: `frame.buf` is that buffer and `frame.offset` the frame's first byte. When a
+ * record straddles the end of the buffer, the unread tail (less than one record) is moved to
+ * the front of the buffer before the next read, so a frame is always contiguous in the one
+ * buffer (one small copy per MiB read, none per packet).
+ *
+ * Frames match libpcap's `pcap_open_offline` + `pcap_next_ex` (a test compares them on every
+ * capture of the corpus): the link type is libpcap's DLT number (LINKTYPE values mapped as
+ * libpcap maps them), pcapng timestamps honour `if_tsresol` and `if_tsoffset`, and a pcapng
+ * frame longer than the file's snapshot length is cut to it as libpcap does. Unlike libpcap,
+ * pcapng files whose interfaces have different link types or byte orders per section are read
+ * to their end, each frame carrying its own interface's link type.
+ *
+ * `next()` never throws: a truncated or corrupt tail ends the capture, and `error` says what
+ * was wrong and at which byte offset.
+ *
+ * @module
+ */
+
+import type { Frame } from "../decode/packet.ts";
+
+/** Size of the read buffer: one synchronous read per MiB of file. */
+export const READ_BUFFER_SIZE = 1 << 20;
+/**
+ * Largest frame accepted: libpcap's maximum snapshot length (262144) for ordinary link
+ * types. A larger caplen in a record means corruption.
+ */
+export const MAX_CAPLEN = 262144;
+
+/** A capture file that cannot be opened or is not a capture. */
+export class CaptureFileError extends Error {
+  /** The file that was being opened. */
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CaptureFileError";
+    this.path = path;
+  }
+}
+
+/** Makes a blank {@link Frame} to pass to `next()` (one per reader, reused). */
+export function newFrame(): Frame {
+  return {
+    buf: new Uint8Array(0),
+    offset: 0,
+    caplen: 0,
+    len: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    linkType: 0,
+  };
+}
+
+// pcap magic numbers, as read little-endian from the first 4 bytes.
+const PCAP_MAGIC_US = 0xa1b2c3d4;
+const PCAP_MAGIC_NS = 0xa1b23c4d;
+/** Alexey Kuznetsov's patched format: 24-byte record headers. */
+const PCAP_MAGIC_KUZNETSOV = 0xa1b2cd34;
+const PCAP_GLOBAL_HEADER_LEN = 24;
+
+// pcapng block types.
+const BT_SHB = 0x0a0d0d0a;
+const BT_IDB = 0x00000001;
+const BT_PB = 0x00000002;
+const BT_SPB = 0x00000003;
+const BT_EPB = 0x00000006;
+const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** Minimum SHB: type, length, byte-order magic, versions, section length, trailing length. */
+const SHB_MIN_LEN = 28;
+const OPT_ENDOFOPT = 0;
+const OPT_IF_TSRESOL = 9;
+const OPT_IF_TSOFFSET = 14;
+
+/**
+ * Maps a LINKTYPE_ value from a file to the DLT_ value libpcap reports on Linux
+ * (libpcap's `linktype_to_dlt`): most are equal; these differ.
+ */
+export function linkTypeToDlt(linkType: number): number {
+  switch (linkType) {
+    case 100:
+      return 11; // LINKTYPE_ATM_RFC1483 -> DLT_ATM_RFC1483
+    case 101:
+      return 12; // LINKTYPE_RAW -> DLT_RAW
+    case 102:
+      return 15; // LINKTYPE_SLIP_BSDOS
+    case 103:
+      return 16; // LINKTYPE_PPP_BSDOS
+    case 106:
+      return 19; // LINKTYPE_ATM_CLIP
+    default:
+      return linkType;
+  }
+}
+
+interface PcapngInterface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second when it fits a Number exactly (10^n, n <= 15, or 2^n, n <= 52). */
+  unitsPerSec: number;
+  /** 10^n resolution: multiplier (n <= 9) or divisor (n > 9) from units to nanoseconds. */
+  decimalExp: number;
+  binary: boolean;
+  /** if_tsoffset: seconds added to every timestamp. */
+  tsOffset: number;
+}
+
+const POW10 = [
+  1,
+  10,
+  100,
+  1e3,
+  1e4,
+  1e5,
+  1e6,
+  1e7,
+  1e8,
+  1e9,
+  1e10,
+  1e11,
+  1e12,
+  1e13,
+  1e14,
+  1e15,
+];
+
+/** Reads pcap and pcapng capture files; see the module documentation. */
+export class CaptureFileReader {
+  /** File format, from the magic number. */
+  readonly format: "pcap" | "pcapng";
+  /** What ended the capture early (corruption, truncation, I/O error, with the byte offset), or null. */
+  error: string | null = null;
+  /** The file's path as given to `open`. */
+  readonly path: string;
+
+  #file: Deno.FsFile | null;
+  #buf = new Uint8Array(READ_BUFFER_SIZE);
+  #view = new DataView(this.#buf.buffer);
+  /** Next unread byte in `#buf`. */
+  #pos = 0;
+  /** End of valid bytes in `#buf`. */
+  #end = 0;
+  /** File offset of `#buf[0]`. */
+  #base = 0;
+  #eof = false;
+  #done = false;
+  #le = true;
+
+  // pcap
+  #pcapLinkType = 0;
+  #pcapSnaplen = MAX_CAPLEN;
+  #pcapNano = false;
+  #pcapHeaderLen = 16;
+  /** 0: lengths as written; 1: caplen and len swapped (pcap < 2.3); 2: swapped when caplen > len (2.3). */
+  #pcapLengthsSwapped = 0;
+
+  // pcapng
+  #ifaces: PcapngInterface[] = [];
+  /** Snapshot length libpcap applies to all frames: the first interface's, adjusted. */
+  #ngSnaplen = -1;
+
+  private constructor(path: string, file: Deno.FsFile, format: "pcap" | "pcapng") {
+    this.path = path;
+    this.#file = file;
+    this.format = format;
+  }
+
+  /** Link type (DLT) of the first interface; -1 for a pcapng file with no interface. */
+  get linkType(): number {
+    if (this.format === "pcap") return this.#pcapLinkType;
+    return this.#ifaces[0]?.linkType ?? -1;
+  }
+
+  /** Snapshot length from the file header (pcapng: of the first interface; 0 means none given). */
+  get snaplen(): number {
+    if (this.format === "pcap") return this.#pcapSnaplen;
+    return this.#ifaces[0]?.snaplen ?? 0;
+  }
+
+  /**
+   * Opens a capture file and reads its header.
+   *
+   * @throws {CaptureFileError} when the file is missing, unreadable, empty, or not pcap/pcapng
+   */
+  static open(path: string): CaptureFileReader {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        throw new CaptureFileError(path, `Cannot open capture file "${path}": no such file`, {
+          cause: e,
+        });
+      }
+      if (e instanceof Deno.errors.PermissionDenied) {
+        throw new CaptureFileError(
+          path,
+          `Cannot open capture file "${path}": permission denied (check the file's mode, or run with --allow-read)`,
+          { cause: e },
+        );
+      }
+      throw new CaptureFileError(
+        path,
+        `Cannot open capture file "${path}": ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+    try {
+      const head = new Uint8Array(4);
+      let got = 0;
+      while (got < 4) {
+        const r = file.readSync(head.subarray(got));
+        if (r === null || r === 0) break;
+        got += r;
+      }
+      if (got === 0) {
+        throw new CaptureFileError(path, `Cannot read capture file "${path}": the file is empty`);
+      }
+      const hex = Array.from(head.subarray(0, got), (b) => b.toString(16).padStart(2, "0")).join(
+        " ",
+      );
+      if (got < 4) {
+        throw new CaptureFileError(
+          path,
+          `Cannot read capture file "${path}": only ${got} bytes (${hex}), too short for a pcap or pcapng header`,
+        );
+      }
+      const magicLe = new DataView(head.buffer).getUint32(0, true);
+      const magicBe = new DataView(head.buffer).getUint32(0, false);
+      let format: "pcap" | "pcapng";
+      if (magicLe === BT_SHB) format = "pcapng";
+      else if (
+        [PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_KUZNETSOV].includes(magicLe) ||
+        [PCAP_MAGIC_US, PCAP_MAGIC_NS, PCAP_MAGIC_KUZNETSOV].includes(magicBe)
+      ) format = "pcap";
+      else {
+        throw new CaptureFileError(
+          path,
+          `Cannot read capture file "${path}": not a pcap or pcapng file (first bytes ${hex}; expected a pcap magic a1b2c3d4/a1b23c4d in either byte order, or pcapng 0a 0d 0d 0a)`,
+        );
+      }
+      file.seekSync(0, Deno.SeekMode.Start);
+      const reader = new CaptureFileReader(path, file, format);
+      const problem = format === "pcap" ? reader.#readPcapHeader() : reader.#readFirstShb();
+      if (problem !== null) {
+        throw new CaptureFileError(path, `Cannot read capture file "${path}": ${problem}`);
+      }
+      return reader;
+    } catch (e) {
+      try {
+        file.close();
+      } catch { /* already closed */ }
+      if (e instanceof CaptureFileError) throw e;
+      throw new CaptureFileError(
+        path,
+        `Cannot read capture file "${path}": ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  }
+
+  /**
+   * Fills `frame` with the next frame and returns true, or returns false at the end of the
+   * capture (then `error` says whether it ended early). Never throws. The frame's bytes are
+   * valid until the next call.
+   */
+  next(frame: Frame): boolean {
+    if (this.#done) return false;
+    try {
+      const ok = this.format === "pcap" ? this.#nextPcap(frame) : this.#nextPcapng(frame);
+      if (!ok) this.#done = true;
+      return ok;
+    } catch (e) {
+      this.#fail(
+        `read error at byte ${this.#base + this.#pos}: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+      );
+      return false;
+    }
+  }
+
+  /** Closes the file. Safe to call twice. */
+  close(): void {
+    this.#done = true;
+    if (this.#file !== null) {
+      try {
+        this.#file.close();
+      } catch { /* already closed */ }
+      this.#file = null;
+    }
+  }
+
+  /** The reader's buffer (what `frame.buf` is): constant for the reader's life. */
+  get buffer(): Uint8Array {
+    return this.#buf;
+  }
+
+  // --- buffer management -------------------------------------------------------------------
+
+  /** Makes `n` bytes available from `#pos`; false when the file ends first. */
+  #ensure(n: number): boolean {
+    if (this.#end - this.#pos >= n) return true;
+    return this.#fill(n);
+  }
+
+  #fill(n: number): boolean {
+    if (this.#pos > 0) {
+      const rem = this.#end - this.#pos;
+      if (rem > 0) this.#buf.copyWithin(0, this.#pos, this.#end);
+      this.#base += this.#pos;
+      this.#pos = 0;
+      this.#end = rem;
+    }
+    const file = this.#file;
+    while (!this.#eof && this.#end < READ_BUFFER_SIZE && file !== null) {
+      const r = file.readSync(this.#buf.subarray(this.#end));
+      if (r === null || r === 0) {
+        this.#eof = true;
+        break;
+      }
+      this.#end += r;
+      if (this.#end >= n) break;
+    }
+    return this.#end - this.#pos >= n;
+  }
+
+  /** Skips `n` bytes from `#pos` (possibly beyond the buffer); false when the file ends first. */
+  #skip(n: number): boolean {
+    const avail = this.#end - this.#pos;
+    if (n <= avail) {
+      this.#pos += n;
+      return true;
+    }
+    const target = this.#base + this.#pos + n;
+    const file = this.#file;
+    if (file === null) return false;
+    const size = file.statSync().size;
+    if (target > size) return false;
+    file.seekSync(target, Deno.SeekMode.Start);
+    this.#base = target;
+    this.#pos = 0;
+    this.#end = 0;
+    this.#eof = false;
+    return true;
+  }
+
+  #fail(message: string): false {
+    if (this.error === null) this.error = message;
+    this.#done = true;
+    return false;
+  }
+
+  /** At a record boundary with fewer than `need` bytes left: clean end or truncation. */
+  #endOrTruncated(need: number, what: string): false {
+    const rem = this.#end - this.#pos;
+    if (rem === 0) {
+      this.#done = true;
+      return false;
+    }
+    return this.#fail(
+      `truncated ${what} at byte ${
+        this.#base + this.#pos
+      }: ${need} bytes needed, ${rem} left in the file`,
+    );
+  }
+
+  // --- pcap --------------------------------------------------------------------------------
+
+  #readPcapHeader(): string | null {
+    if (!this.#ensure(PCAP_GLOBAL_HEADER_LEN)) {
+      return `truncated pcap file header: ${this.#end} of ${PCAP_GLOBAL_HEADER_LEN} bytes`;
+    }
+    const v = this.#view;
+    const magicLe = v.getUint32(0, true);
+    this.#le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS ||
+      magicLe === PCAP_MAGIC_KUZNETSOV;
+    const le = this.#le;
+    const magic = v.getUint32(0, le);
+    this.#pcapNano = magic === PCAP_MAGIC_NS;
+    this.#pcapHeaderLen = magic === PCAP_MAGIC_KUZNETSOV ? 24 : 16;
+    const major = v.getUint16(4, le), minor = v.getUint16(6, le);
+    if (major < 2) return `archaic pcap format version ${major}.${minor}`;
+    if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
+      return `unsupported pcap format version ${major}.${minor}`;
+    }
+    if (major === 543) this.#pcapLengthsSwapped = 1;
+    else if (minor < 3) this.#pcapLengthsSwapped = 1;
+    else if (minor === 3) this.#pcapLengthsSwapped = 2;
+    const snaplen = v.getUint32(16, le);
+    this.#pcapSnaplen = snaplen === 0 || snaplen > MAX_CAPLEN ? MAX_CAPLEN : snaplen;
+    // The top 6 bits carry FCS information; the link type is the low 26 bits.
+    this.#pcapLinkType = linkTypeToDlt(v.getUint32(20, le) & 0x03ffffff);
+    this.#pos = PCAP_GLOBAL_HEADER_LEN;
+    return null;
+  }
+
+  #nextPcap(frame: Frame): boolean {
+    const hlen = this.#pcapHeaderLen;
+    if (!this.#ensure(hlen)) return this.#endOrTruncated(hlen, "pcap record header");
+    const v = this.#view, le = this.#le, p = this.#pos;
+    const sec = v.getUint32(p, le);
+    const frac = v.getUint32(p + 4, le);
+    let caplen = v.getUint32(p + 8, le);
+    let len = v.getUint32(p + 12, le);
+    if (this.#pcapLengthsSwapped !== 0) {
+      if (this.#pcapLengthsSwapped === 1 || caplen > len) {
+        const t = caplen;
+        caplen = len;
+        len = t;
+      }
+    }
+    if (caplen > this.#pcapSnaplen) {
+      return this.#fail(
+        `corrupt pcap record at byte ${
+          this.#base + p
+        }: captured length ${caplen} is larger than the snapshot length ${this.#pcapSnaplen}${
+          caplen > MAX_CAPLEN ? ` and the maximum of ${MAX_CAPLEN}` : ""
+        }`,
+      );
+    }
+    if (!this.#ensure(hlen + caplen)) return this.#truncatedData(caplen, hlen);
+    const start = this.#pos + hlen;
+    frame.buf = this.#buf;
+    frame.offset = start;
+    frame.caplen = caplen;
+    frame.len = len;
+    frame.tsSec = sec;
+    frame.tsNsec = this.#pcapNano ? frac : frac * 1000;
+    frame.linkType = this.#pcapLinkType;
+    this.#pos = start + caplen;
+    return true;
+  }
+
+  #truncatedData(caplen: number, hlen: number): false {
+    const rem = this.#end - this.#pos - hlen;
+    return this.#fail(
+      `truncated record at byte ${
+        this.#base + this.#pos
+      }: ${caplen} bytes of frame data expected, ${rem} left in the file`,
+    );
+  }
+
+  // --- pcapng ------------------------------------------------------------------------------
+
+  /** Reads the SHB at the start, then blocks up to the first packet block (for `linkType`). */
+  #readFirstShb(): string | null {
+    const problem = this.#readShb();
+    if (problem !== null) return problem;
+    this.#advanceToPacket();
+    return null;
+  }
+
+  /** Parses an SHB at `#pos` (its type already known); returns a problem or null. */
+  #readShb(): string | null {
+    const at = this.#base + this.#pos;
+    if (!this.#ensure(12)) return `truncated section header block at byte ${at}`;
+    const v = this.#view, p = this.#pos;
+    const bom = v.getUint32(p + 8, true);
+    if (bom === BYTE_ORDER_MAGIC) this.#le = true;
+    else if (bom === 0x4d3c2b1a) this.#le = false;
+    else {
+      return `section header block at byte ${at} has a bad byte-order magic 0x${
+        bom.toString(16).padStart(8, "0")
+      }`;
+    }
+    const le = this.#le;
+    const len = v.getUint32(p + 4, le);
+    if (len < SHB_MIN_LEN || len % 4 !== 0 || len > READ_BUFFER_SIZE) {
+      return `section header block at byte ${at} has a bad length ${len}`;
+    }
+    if (!this.#ensure(len)) {
+      return `truncated section header block at byte ${at}: ${len} bytes needed, ${
+        this.#end - this.#pos
+      } left`;
+    }
+    const major = v.getUint16(this.#pos + 12, le);
+    if (major !== 1) return `unsupported pcapng major version ${major} at byte ${at}`;
+    if (v.getUint32(this.#pos + len - 4, le) !== len) {
+      return `section header block at byte ${at}: trailing length differs from ${len}`;
+    }
+    this.#ifaces = [];
+    this.#pos += len;
+    return null;
+  }
+
+  /**
+   * Processes non-packet blocks until the next packet block (left unread) or the end.
+   * Returns false when the capture ended (cleanly or not).
+   */
+  #advanceToPacket(): boolean {
+    for (;;) {
+      if (!this.#ensure(8)) return this.#endOrTruncated(8, "pcapng block header");
+      const v = this.#view, p = this.#pos, at = this.#base + p;
+      const type = v.getUint32(p, this.#le);
+      if (type === BT_SHB) {
+        const problem = this.#readShb();
+        if (problem !== null) return this.#fail(problem);
+        continue;
+      }
+      const len = v.getUint32(p + 4, this.#le);
+      if (len < 12 || len % 4 !== 0) {
+        return this.#fail(`corrupt pcapng block at byte ${at}: bad block length ${len}`);
+      }
+      if (type === BT_EPB || type === BT_SPB || type === BT_PB) return true;
+      if (type === BT_IDB) {
+        if (len > READ_BUFFER_SIZE) {
+          return this.#fail(`corrupt interface description block at byte ${at}: length ${len}`);
+        }
+        if (!this.#ensure(len)) {
+          return this.#fail(
+            `truncated interface description block at byte ${at}: ${len} bytes needed, ${
+              this.#end - this.#pos
+            } left`,
+          );
+        }
+        const problem = this.#readIdb(this.#pos, len);
+        if (problem !== null) return this.#fail(`${problem} (block at byte ${at})`);
+        this.#pos += len;
+        continue;
+      }
+      // Unknown or uninteresting block (NRB, ISB, DSB, custom ...): skip.
+      if (!this.#skip(len)) {
+        return this.#fail(
+          `truncated pcapng block (type 0x${type.toString(16)}) at byte ${at}: ${len} bytes`,
+        );
+      }
+    }
+  }
+
+  #readIdb(p: number, len: number): string | null {
+    if (len < 20) return `interface description block too short (${len} bytes)`;
+    const v = this.#view, le = this.#le;
+    const iface: PcapngInterface = {
+      linkType: linkTypeToDlt(v.getUint16(p + 8, le)),
+      snaplen: v.getUint32(p + 12, le),
+      unitsPerSec: 1e6,
+      decimalExp: 6,
+      binary: false,
+      tsOffset: 0,
+    };
+    // Options: code (2), length (2), value padded to 4.
+    let o = p + 16;
+    const end = p + len - 4;
+    while (o + 4 <= end) {
+      const code = v.getUint16(o, le), olen = v.getUint16(o + 2, le);
+      if (code === OPT_ENDOFOPT) break;
+      if (o + 4 + olen > end) return "interface option runs past the end of its block";
+      if (code === OPT_IF_TSRESOL && olen >= 1) {
+        const r = this.#buf[o + 4]!;
+        const exp = r & 0x7f;
+        if (r & 0x80) {
+          if (exp > 63) return `if_tsresol 2^-${exp} is too fine`;
+          iface.binary = true;
+          iface.decimalExp = exp;
+          iface.unitsPerSec = 2 ** exp;
+        } else {
+          if (exp > 19) return `if_tsresol 10^-${exp} is too fine`;
+          iface.decimalExp = exp;
+          iface.unitsPerSec = exp <= 15 ? POW10[exp]! : 10 ** exp;
+        }
+      } else if (code === OPT_IF_TSOFFSET && olen >= 8) {
+        const hi = v.getInt32(o + 4 + (le ? 4 : 0), le);
+        const lo = v.getUint32(o + 4 + (le ? 0 : 4), le);
+        iface.tsOffset = hi * 4294967296 + lo;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    if (this.#ngSnaplen < 0) {
+      this.#ngSnaplen = iface.snaplen === 0 || iface.snaplen > MAX_CAPLEN
+        ? MAX_CAPLEN
+        : iface.snaplen;
+    }
+    this.#ifaces.push(iface);
+    return null;
+  }
+
+  #nextPcapng(frame: Frame): boolean {
+    if (!this.#advanceToPacket()) return false;
+    const v = this.#view, le = this.#le;
+    let p = this.#pos;
+    const at = this.#base + p;
+    const type = v.getUint32(p, le);
+    const len = v.getUint32(p + 4, le);
+    if (len > READ_BUFFER_SIZE) {
+      return this.#fail(`corrupt packet block at byte ${at}: block length ${len} is absurd`);
+    }
+    if (!this.#ensure(len)) {
+      return this.#fail(
+        `truncated packet block at byte ${at}: ${len} bytes needed, ${
+          this.#end - this.#pos
+        } left in the file`,
+      );
+    }
+    p = this.#pos;
+    if (v.getUint32(p + len - 4, le) !== len) {
+      return this.#fail(`corrupt packet block at byte ${at}: trailing length differs from ${len}`);
+    }
+    let ifId: number, hi: number, lo: number, caplen: number, wireLen: number, data: number;
+    if (type === BT_EPB) {
+      if (len < 32) return this.#fail(`corrupt enhanced packet block at byte ${at}: too short`);
+      ifId = v.getUint32(p + 8, le);
+      hi = v.getUint32(p + 12, le);
+      lo = v.getUint32(p + 16, le);
+      caplen = v.getUint32(p + 20, le);
+      wireLen = v.getUint32(p + 24, le);
+      data = p + 28;
+      if (caplen > len - 32) {
+        return this.#fail(
+          `corrupt enhanced packet block at byte ${at}: captured length ${caplen} exceeds the block`,
+        );
+      }
+    } else if (type === BT_SPB) {
+      if (len < 16) return this.#fail(`corrupt simple packet block at byte ${at}: too short`);
+      ifId = 0;
+      hi = 0;
+      lo = 0;
+      wireLen = v.getUint32(p + 8, le);
+      data = p + 12;
+      caplen = Math.min(wireLen, len - 16);
+      const sn = this.#ifaces[0]?.snaplen ?? 0;
+      if (sn !== 0 && caplen > sn) caplen = sn;
+    } else {
+      if (len < 32) return this.#fail(`corrupt packet block at byte ${at}: too short`);
+      ifId = v.getUint16(p + 8, le);
+      hi = v.getUint32(p + 12, le);
+      lo = v.getUint32(p + 16, le);
+      caplen = v.getUint32(p + 20, le);
+      wireLen = v.getUint32(p + 24, le);
+      data = p + 28;
+      if (caplen > len - 32) {
+        return this.#fail(
+          `corrupt packet block at byte ${at}: captured length ${caplen} exceeds the block`,
+        );
+      }
+    }
+    const iface = this.#ifaces[ifId];
+    if (iface === undefined) {
+      return this.#fail(
+        `corrupt packet block at byte ${at}: interface ${ifId} has no interface description block`,
+      );
+    }
+    if (caplen > MAX_CAPLEN) {
+      return this.#fail(
+        `corrupt packet block at byte ${at}: captured length ${caplen} is above the maximum of ${MAX_CAPLEN}`,
+      );
+    }
+    // libpcap cuts every frame to the snapshot length of the first interface.
+    if (caplen > this.#ngSnaplen) caplen = this.#ngSnaplen;
+    frame.buf = this.#buf;
+    frame.offset = data;
+    frame.caplen = caplen;
+    frame.len = wireLen;
+    frame.linkType = iface.linkType;
+    this.#setTimestamp(frame, iface, hi, lo);
+    this.#pos = p + len;
+    return true;
+  }
+
+  #setTimestamp(frame: Frame, iface: PcapngInterface, hi: number, lo: number): void {
+    const d = iface.unitsPerSec;
+    let sec: number, frac: number;
+    if (!iface.binary && iface.decimalExp <= 9 && hi < 0x200000) {
+      // Exact in a double: t < 2^53 and d divides 1e9.
+      const t = hi * 4294967296 + lo;
+      sec = Math.floor(t / d);
+      frac = t - sec * d;
+      if (frac < 0) {
+        sec--;
+        frac += d;
+      } else if (frac >= d) {
+        sec++;
+        frac -= d;
+      }
+      frame.tsNsec = frac * POW10[9 - iface.decimalExp]!;
+    } else {
+      const t = (BigInt(hi) << 32n) | BigInt(lo);
+      const bd = iface.binary ? 1n << BigInt(iface.decimalExp) : 10n ** BigInt(iface.decimalExp);
+      sec = Number(t / bd);
+      const f = t % bd;
+      frame.tsNsec = Number((f * 1000000000n) / bd);
+    }
+    frame.tsSec = sec + iface.tsOffset;
+  }
+}
