@@ -1,0 +1,88 @@
+/**
+ * The decode entry point: one captured frame into a reused {@link Packet}.
+ *
+ * @module
+ */
+import type { Frame, Packet } from "./packet.ts";
+import { setInvalid } from "./_problem.ts";
+import { decodeEthernet } from "./ethernet.ts";
+import { decodeSll, decodeSll2 } from "./sll.ts";
+import { decodeLoopback } from "./loopback.ts";
+import { decodeIp } from "./ip.ts";
+import { decodeIpv4 } from "./ipv4.ts";
+import { decodeIpv6 } from "./ipv6.ts";
+
+/**
+ * Decodes `frame` into `pkt`: resets it, copies the frame's metadata, then decodes the link
+ * layer named by `frame.linkType` and everything inside it. Never throws and allocates
+ * nothing, except a {@link DecodeProblem} for a malformed frame; an unknown link type is the
+ * problem `link.invalid_type` (kind `invalid`, layer `link`, field `type`).
+ *
+ * @example
+ * ```ts
+ * import { decodeFrame, LayerBit, Packet } from "./mod.ts";
+ * const bytes = new Uint8Array(54);
+ * bytes.set([0x08, 0x00], 12); // EtherType IPv4
+ * bytes.set([0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6], 14); // IPv4 header, TCP
+ * bytes[14 + 20 + 12] = 0x50; // TCP data offset 5
+ * const pkt = new Packet();
+ * decodeFrame({ buf: bytes, offset: 0, caplen: 54, len: 54, tsSec: 0, tsNsec: 0, linkType: 1 }, pkt);
+ * console.assert((pkt.layers & LayerBit.tcp) !== 0 && pkt.problem === null);
+ * ```
+ */
+export function decodeFrame(frame: Frame, pkt: Packet): void {
+  const buf = frame.buf;
+  let o = frame.offset;
+  if (!(o >= 0)) o = 0;
+  let end = o + frame.caplen;
+  if (!(end <= buf.length)) end = buf.length;
+  if (!(end >= o)) end = o;
+  pkt.layers = 0;
+  pkt.problem = null;
+  pkt.l3Offset = -1;
+  pkt.l4Offset = -1;
+  pkt.vlan.count = 0;
+  pkt.ip.extCount = 0;
+  pkt.loopbackFamily = 0;
+  pkt.payloadOffset = o;
+  pkt.payloadLen = end - o;
+  pkt.buf = buf;
+  pkt.offset = o;
+  pkt.caplen = frame.caplen;
+  pkt.len = frame.len;
+  pkt.tsSec = frame.tsSec;
+  pkt.tsNsec = frame.tsNsec;
+  pkt.ts = frame.tsSec + frame.tsNsec / 1e9;
+  const linkType = frame.linkType;
+  pkt.linkType = linkType;
+  switch (linkType) {
+    case 1:
+      decodeEthernet(buf, o, end, pkt);
+      return;
+    case 113:
+      decodeSll(buf, o, end, pkt);
+      return;
+    case 276:
+      decodeSll2(buf, o, end, pkt);
+      return;
+    case 12:
+    case 14:
+    case 101:
+      decodeIp(buf, o, end, pkt);
+      return;
+    case 228:
+      decodeIpv4(buf, o, end, pkt);
+      return;
+    case 229:
+      decodeIpv6(buf, o, end, pkt);
+      return;
+    case 0:
+      decodeLoopback(buf, o, end, pkt, false);
+      return;
+    case 108:
+      decodeLoopback(buf, o, end, pkt, true);
+      return;
+    default:
+      setInvalid(pkt, "link", "type", linkType, o);
+  }
+}

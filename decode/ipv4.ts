@@ -1,0 +1,156 @@
+/**
+ * IPv4 (RFC 791), with options kept as a byte range and fragments recognised.
+ *
+ * @module
+ */
+import { LayerBit, type Packet } from "./packet.ts";
+import { setInvalid, setTruncated } from "./_problem.ts";
+import { decodeTransport } from "./transport.ts";
+
+/** Bytes of an IPv4 header without options. */
+export const IPV4_HEADER_LEN = 20;
+const VERSION_IHL = 0;
+const TOS = 1;
+const TOTAL_LEN = 2;
+const ID = 4;
+const FLAGS_FRAG = 6;
+const TTL = 8;
+const PROTOCOL = 9;
+const CHECKSUM = 10;
+const SRC = 12;
+const DST = 16;
+
+/**
+ * Decodes an IPv4 header at `o` and the transport header after it. `end` is the end of the
+ * captured bytes; the datagram itself ends at `o + total length` when that is shorter, so
+ * Ethernet padding after short packets is not payload. A total length of 0 (seen on
+ * captures taken before TCP segmentation offload splits a segment) means "up to `end`".
+ *
+ * A fragment (MF set or offset > 0) gets {@link LayerBit.fragment}; its transport header is
+ * decoded only for the first fragment and only when it is complete in that fragment.
+ */
+export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
+  const avail = end - o;
+  if (avail < IPV4_HEADER_LEN) {
+    setTruncated(pkt, "ipv4", IPV4_HEADER_LEN, avail, o);
+    return;
+  }
+  const vihl = buf[o + VERSION_IHL]!;
+  if (vihl >> 4 !== 4) {
+    setInvalid(pkt, "ipv4", "version", vihl >> 4, o);
+    return;
+  }
+  const hlen = (vihl & 0x0f) << 2;
+  if (hlen < IPV4_HEADER_LEN) {
+    setInvalid(pkt, "ipv4", "hlen", vihl & 0x0f, o);
+    return;
+  }
+  if (hlen > avail) {
+    setTruncated(pkt, "ipv4", hlen, avail, o);
+    return;
+  }
+  const ip = pkt.ip;
+  const totalLen = (buf[o + TOTAL_LEN]! << 8) | buf[o + TOTAL_LEN + 1]!;
+  const flagsFrag = (buf[o + FLAGS_FRAG]! << 8) | buf[o + FLAGS_FRAG + 1]!;
+  ip.version = 4;
+  ip.headerLen = hlen;
+  ip.tos = buf[o + TOS]!;
+  ip.totalLen = totalLen;
+  ip.id = (buf[o + ID]! << 8) | buf[o + ID + 1]!;
+  ip.dontFragment = (flagsFrag & 0x4000) !== 0;
+  ip.moreFragments = (flagsFrag & 0x2000) !== 0;
+  ip.fragOffset = (flagsFrag & 0x1fff) << 3;
+  ip.ttl = buf[o + TTL]!;
+  const proto = buf[o + PROTOCOL]!;
+  ip.protocol = proto;
+  ip.checksum = (buf[o + CHECKSUM]! << 8) | buf[o + CHECKSUM + 1]!;
+  ip.flowLabel = 0;
+  ip.src[0] = (buf[o + SRC]! << 24) | (buf[o + SRC + 1]! << 16) | (buf[o + SRC + 2]! << 8) |
+    buf[o + SRC + 3]!;
+  ip.src[1] = 0;
+  ip.src[2] = 0;
+  ip.src[3] = 0;
+  ip.dst[0] = (buf[o + DST]! << 24) | (buf[o + DST + 1]! << 16) | (buf[o + DST + 2]! << 8) |
+    buf[o + DST + 3]!;
+  ip.dst[1] = 0;
+  ip.dst[2] = 0;
+  ip.dst[3] = 0;
+  ip.optionsOffset = o + IPV4_HEADER_LEN;
+  ip.optionsLen = hlen - IPV4_HEADER_LEN;
+  ip.extCount = 0;
+  pkt.layers |= LayerBit.ipv4;
+  pkt.l3Offset = o;
+  let ipEnd = end;
+  if (totalLen !== 0) {
+    // Total length 0: segmentation offload, the captured length is all we know.
+    if (totalLen < hlen) {
+      setInvalid(pkt, "ipv4", "len", totalLen, o);
+      pkt.payloadOffset = o + hlen;
+      pkt.payloadLen = 0;
+      return;
+    }
+    // Ethernet pads short frames to 60 bytes: the datagram ends at its total length.
+    if (o + totalLen < end) ipEnd = o + totalLen;
+  }
+  pkt.payloadOffset = o + hlen;
+  pkt.payloadLen = ipEnd - o - hlen;
+  if ((flagsFrag & 0x3fff) !== 0) {
+    pkt.layers |= LayerBit.fragment;
+    if ((flagsFrag & 0x1fff) !== 0) return;
+    decodeTransport(buf, o + hlen, ipEnd, proto, pkt, true);
+    return;
+  }
+  decodeTransport(buf, o + hlen, ipEnd, proto, pkt, false);
+}
+
+/** One IPv4 option: its type byte, its length (1 for EOL/NOP) and the offset of its data. */
+export interface Ipv4Option {
+  type: number;
+  len: number;
+  /** Offset in `Packet.buf` of the option's value (after type and length). */
+  dataOffset: number;
+}
+
+/** Names of common IPv4 option types (RFC 791, IANA). */
+export const IPV4_OPTION_NAMES: Readonly<Record<number, string>> = {
+  0: "eol",
+  1: "nop",
+  7: "rr",
+  68: "ts",
+  130: "sec",
+  131: "lsrr",
+  133: "esec",
+  136: "sid",
+  137: "ssrr",
+  148: "ra",
+};
+
+/**
+ * Parses the options of the decoded IPv4 header (for the dump; allocates). Stops at EOL, and
+ * at a malformed option (length below 2 or past the header), which is returned with the
+ * length it claimed so that the dump shows it.
+ */
+export function ipv4Options(pkt: Packet): Ipv4Option[] {
+  const out: Ipv4Option[] = [];
+  if ((pkt.layers & LayerBit.ipv4) === 0) return out;
+  const buf = pkt.buf;
+  let p = pkt.ip.optionsOffset;
+  const end = p + pkt.ip.optionsLen;
+  while (p < end) {
+    const type = buf[p]!;
+    if (type === 0) {
+      out.push({ type, len: 1, dataOffset: p + 1 });
+      break;
+    }
+    if (type === 1) {
+      out.push({ type, len: 1, dataOffset: p + 1 });
+      p++;
+      continue;
+    }
+    const len = p + 1 < end ? buf[p + 1]! : 0;
+    out.push({ type, len, dataOffset: p + 2 });
+    if (len < 2 || p + len > end) break;
+    p += len;
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+/**
+ * IPv6 (RFC 8200) with its extension headers: hop-by-hop (0), routing (43), fragment (44),
+ * destination options (60), AH (51), mobility (135), HIP (139), shim6 (140); no next
+ * header (59) ends the chain.
+ *
+ * @module
+ */
+import { LayerBit, type Packet } from "./packet.ts";
+import { setInvalid, setTruncated } from "./_problem.ts";
+import { decodeTransport } from "./transport.ts";
+
+/** Bytes of the fixed IPv6 header. */
+export const IPV6_HEADER_LEN = 40;
+const VERSION_TC_FLOW = 0;
+const PAYLOAD_LEN = 4;
+const NEXT_HEADER = 6;
+const HOP_LIMIT = 7;
+const SRC = 8;
+const DST = 24;
+/** Extension headers followed at most; a longer chain is an anomaly (`ipv6.invalid_ext_chain`). */
+export const MAX_IPV6_EXT_HEADERS = 16;
+
+/** IPv6 next-header values of extension headers. */
+export const Ipv6Ext = {
+  hopByHop: 0,
+  routing: 43,
+  fragment: 44,
+  ah: 51,
+  noNext: 59,
+  destination: 60,
+  mobility: 135,
+  hip: 139,
+  shim6: 140,
+} as const;
+
+/** True for the next-header values that are extension headers pcap_ts walks. */
+export function isIpv6ExtensionHeader(next: number): boolean {
+  return next === 0 || next === 43 || next === 44 || next === 51 || next === 60 ||
+    next === 135 || next === 139 || next === 140;
+}
+
+function readWord(buf: Uint8Array, p: number): number {
+  return (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
+}
+
+/**
+ * Decodes an IPv6 header at `o`, its extension headers and the transport header after them.
+ * The datagram ends at `o + 40 + payload length` when the capture holds more (padding); a
+ * payload length of 0 (jumbogram or segmentation offload) means "up to `end`". A fragment
+ * header fills `ip.id`, `ip.fragOffset`, `ip.moreFragments` and sets
+ * {@link LayerBit.fragment}.
+ */
+export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
+  const avail = end - o;
+  if (avail < IPV6_HEADER_LEN) {
+    setTruncated(pkt, "ipv6", IPV6_HEADER_LEN, avail, o);
+    return;
+  }
+  const first = readWord(buf, o + VERSION_TC_FLOW);
+  if (first >>> 28 !== 6) {
+    setInvalid(pkt, "ipv6", "version", first >>> 28, o);
+    return;
+  }
+  const ip = pkt.ip;
+  const payloadLen = (buf[o + PAYLOAD_LEN]! << 8) | buf[o + PAYLOAD_LEN + 1]!;
+  ip.version = 6;
+  ip.tos = (first >>> 20) & 0xff;
+  ip.flowLabel = first & 0xfffff;
+  ip.totalLen = IPV6_HEADER_LEN + payloadLen;
+  ip.id = 0;
+  ip.dontFragment = false;
+  ip.moreFragments = false;
+  ip.fragOffset = 0;
+  ip.ttl = buf[o + HOP_LIMIT]!;
+  ip.checksum = 0;
+  ip.src[0] = readWord(buf, o + SRC);
+  ip.src[1] = readWord(buf, o + SRC + 4);
+  ip.src[2] = readWord(buf, o + SRC + 8);
+  ip.src[3] = readWord(buf, o + SRC + 12);
+  ip.dst[0] = readWord(buf, o + DST);
+  ip.dst[1] = readWord(buf, o + DST + 4);
+  ip.dst[2] = readWord(buf, o + DST + 8);
+  ip.dst[3] = readWord(buf, o + DST + 12);
+  ip.optionsOffset = o + IPV6_HEADER_LEN;
+  ip.optionsLen = 0;
+  ip.extCount = 0;
+  let next = buf[o + NEXT_HEADER]!;
+  ip.protocol = next;
+  ip.headerLen = IPV6_HEADER_LEN;
+  pkt.layers |= LayerBit.ipv6;
+  pkt.l3Offset = o;
+  // Payload length 0: jumbogram or segmentation offload; the capture is all we know.
+  let ipEnd = end;
+  if (payloadLen !== 0 && o + IPV6_HEADER_LEN + payloadLen < end) {
+    ipEnd = o + IPV6_HEADER_LEN + payloadLen;
+  }
+  let p = o + IPV6_HEADER_LEN;
+  pkt.payloadOffset = p;
+  pkt.payloadLen = ipEnd - p;
+  let fragment = false;
+  let n = 0;
+  while (isIpv6ExtensionHeader(next)) {
+    if (n === MAX_IPV6_EXT_HEADERS) {
+      setInvalid(pkt, "ipv6", "ext_chain", n, p);
+      return;
+    }
+    if (ipEnd - p < 8) {
+      setTruncated(pkt, "ipv6", 8, ipEnd - p, p);
+      return;
+    }
+    let len: number;
+    if (next === 44) {
+      len = 8;
+      const fo = (buf[p + 2]! << 8) | buf[p + 3]!;
+      ip.fragOffset = fo & 0xfff8;
+      ip.moreFragments = (fo & 1) !== 0;
+      ip.id = readWord(buf, p + 4) >>> 0;
+      fragment = true;
+    } else if (next === 51) {
+      len = (buf[p + 1]! + 2) << 2;
+    } else {
+      len = (buf[p + 1]! + 1) << 3;
+    }
+    if (ipEnd - p < len) {
+      setTruncated(pkt, "ipv6", len, ipEnd - p, p);
+      return;
+    }
+    if (n < ip.extTypes.length) ip.extTypes[n] = next;
+    n++;
+    ip.extCount = n < ip.extTypes.length ? n : ip.extTypes.length;
+    next = buf[p]!;
+    p += len;
+    ip.protocol = next;
+    ip.headerLen = p - o;
+    ip.optionsLen = p - o - IPV6_HEADER_LEN;
+    pkt.payloadOffset = p;
+    pkt.payloadLen = ipEnd - p;
+  }
+  if (fragment) {
+    if (ip.fragOffset === 0 && !ip.moreFragments) {
+      // An atomic fragment (RFC 6946): a whole datagram that carries a fragment header.
+      decodeTransport(buf, p, ipEnd, next, pkt, false);
+      return;
+    }
+    pkt.layers |= LayerBit.fragment;
+    if (ip.fragOffset !== 0) return;
+    decodeTransport(buf, p, ipEnd, next, pkt, true);
+    return;
+  }
+  decodeTransport(buf, p, ipEnd, next, pkt, false);
+}

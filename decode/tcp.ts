@@ -1,0 +1,161 @@
+/**
+ * TCP (RFC 9293). Options stay a byte range; {@link tcpOptions} parses them on demand.
+ *
+ * @module
+ */
+import { LayerBit, type Packet } from "./packet.ts";
+import { setInvalid, setTruncated } from "./_problem.ts";
+
+/** Bytes of a TCP header without options. */
+export const TCP_HEADER_LEN = 20;
+const SRC_PORT = 0;
+const DST_PORT = 2;
+const SEQ = 4;
+const ACK = 8;
+const DATA_OFFSET = 12;
+const FLAGS = 13;
+const WINDOW = 14;
+const CHECKSUM = 16;
+const URGENT = 18;
+
+/**
+ * Decodes a TCP header at `o`: `tcp.truncated` when shorter than 20 bytes or than its data
+ * offset, `tcp.invalid_hlen` when the data offset is below 5 words. The payload runs to `end`.
+ */
+export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
+  const avail = end - o;
+  if (avail < TCP_HEADER_LEN) {
+    setTruncated(pkt, "tcp", TCP_HEADER_LEN, avail, o);
+    return;
+  }
+  const words = buf[o + DATA_OFFSET]! >> 4;
+  if (words < 5) {
+    setInvalid(pkt, "tcp", "hlen", words, o);
+    return;
+  }
+  const hlen = words << 2;
+  if (hlen > avail) {
+    setTruncated(pkt, "tcp", hlen, avail, o);
+    return;
+  }
+  const tcp = pkt.tcp;
+  tcp.srcPort = (buf[o + SRC_PORT]! << 8) | buf[o + SRC_PORT + 1]!;
+  tcp.dstPort = (buf[o + DST_PORT]! << 8) | buf[o + DST_PORT + 1]!;
+  tcp.seq = ((buf[o + SEQ]! << 24) | (buf[o + SEQ + 1]! << 16) | (buf[o + SEQ + 2]! << 8) |
+    buf[o + SEQ + 3]!) >>> 0;
+  tcp.ack = ((buf[o + ACK]! << 24) | (buf[o + ACK + 1]! << 16) | (buf[o + ACK + 2]! << 8) |
+    buf[o + ACK + 3]!) >>> 0;
+  tcp.headerLen = hlen;
+  tcp.flags = buf[o + FLAGS]!;
+  tcp.window = (buf[o + WINDOW]! << 8) | buf[o + WINDOW + 1]!;
+  tcp.checksum = (buf[o + CHECKSUM]! << 8) | buf[o + CHECKSUM + 1]!;
+  tcp.urgent = (buf[o + URGENT]! << 8) | buf[o + URGENT + 1]!;
+  tcp.optionsOffset = o + TCP_HEADER_LEN;
+  tcp.optionsLen = hlen - TCP_HEADER_LEN;
+  pkt.layers |= LayerBit.tcp;
+  pkt.l4Offset = o;
+  pkt.payloadOffset = o + hlen;
+  pkt.payloadLen = avail - hlen;
+}
+
+/** TCP option kinds. */
+export const TcpOptionKind = {
+  eol: 0,
+  nop: 1,
+  mss: 2,
+  windowScale: 3,
+  sackPermitted: 4,
+  sack: 5,
+  timestamp: 8,
+} as const;
+
+/** One parsed TCP option (for the dump). */
+export type TcpOption =
+  | { kind: "eol" }
+  | { kind: "nop" }
+  | { kind: "mss"; value: number }
+  | { kind: "wscale"; value: number }
+  | { kind: "sack_permitted" }
+  | { kind: "sack"; blocks: [number, number][] }
+  | { kind: "timestamp"; tsval: number; tsecr: number }
+  /** Any other kind, or a known kind with a wrong length: kept as kind and length. */
+  | { kind: number; len: number };
+
+function u32(buf: Uint8Array, p: number): number {
+  return ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+}
+
+/**
+ * Parses the options of the decoded TCP header (allocates: for dumps and reports, not the
+ * hot path). Stops after EOL and at an option whose length is below 2 or runs past the
+ * header (returned as `{kind, len}`).
+ */
+export function tcpOptions(pkt: Packet): TcpOption[] {
+  const out: TcpOption[] = [];
+  if ((pkt.layers & LayerBit.tcp) === 0) return out;
+  const buf = pkt.buf;
+  let p = pkt.tcp.optionsOffset;
+  const end = p + pkt.tcp.optionsLen;
+  while (p < end) {
+    const kind = buf[p]!;
+    if (kind === 0) {
+      out.push({ kind: "eol" });
+      break;
+    }
+    if (kind === 1) {
+      out.push({ kind: "nop" });
+      p++;
+      continue;
+    }
+    const len = p + 1 < end ? buf[p + 1]! : 0;
+    if (len < 2 || p + len > end) {
+      out.push({ kind, len });
+      break;
+    }
+    if (kind === 2 && len === 4) {
+      out.push({ kind: "mss", value: (buf[p + 2]! << 8) | buf[p + 3]! });
+    } else if (kind === 3 && len === 3) {
+      out.push({ kind: "wscale", value: buf[p + 2]! });
+    } else if (kind === 4 && len === 2) {
+      out.push({ kind: "sack_permitted" });
+    } else if (kind === 5 && len >= 10 && (len - 2) % 8 === 0) {
+      const blocks: [number, number][] = [];
+      for (let b = p + 2; b < p + len; b += 8) blocks.push([u32(buf, b), u32(buf, b + 4)]);
+      out.push({ kind: "sack", blocks });
+    } else if (kind === 8 && len === 10) {
+      out.push({ kind: "timestamp", tsval: u32(buf, p + 2), tsecr: u32(buf, p + 6) });
+    } else {
+      out.push({ kind, len });
+    }
+    p += len;
+  }
+  return out;
+}
+
+/** TCP flags as letters in the order `FSRPAUEC` (the JSON dump's form), `""` when none. */
+export function tcpFlagLetters(flags: number): string {
+  let s = "";
+  if (flags & 0x01) s += "F";
+  if (flags & 0x02) s += "S";
+  if (flags & 0x04) s += "R";
+  if (flags & 0x08) s += "P";
+  if (flags & 0x10) s += "A";
+  if (flags & 0x20) s += "U";
+  if (flags & 0x40) s += "E";
+  if (flags & 0x80) s += "C";
+  return s;
+}
+
+/** TCP flags as tcpdump prints them (`S.` for SYN+ACK, `none` when none). */
+export function tcpFlagsTcpdump(flags: number): string {
+  let s = "";
+  if (flags & 0x01) s += "F";
+  if (flags & 0x02) s += "S";
+  if (flags & 0x04) s += "R";
+  if (flags & 0x08) s += "P";
+  if (flags & 0x10) s += ".";
+  if (flags & 0x20) s += "U";
+  if (flags & 0x40) s += "E";
+  if (flags & 0x80) s += "W";
+  return s === "" ? "none" : s;
+}
