@@ -1,0 +1,788 @@
+/**
+ * Bidirectional flow table over typed arrays (structure of arrays, open addressing).
+ *
+ * A flow is identified by (family, protocol, two addresses, two ports) with A→B and B→A
+ * being the same flow. Each flow lives in a preallocated record slot `0 .. maxFlows-1`;
+ * a hash index (linear probing, backward-shift deletion) maps the key to the slot. Nothing
+ * is allocated per packet: listeners receive the table and a slot number and read the
+ * typed arrays.
+ *
+ * Time is the packet clock (`pkt.ts`) plus {@link FlowTable.tick}. Records sit on one
+ * least-recently-seen list per timeout class, so expiry pops list heads only, and the
+ * oldest flow overall (the eviction victim when the table is full) is the oldest of the
+ * list heads. Connection attempts waiting for a reply sit on a FIFO list ordered by
+ * attempt time, popped when `unanswered_timeout` passes.
+ *
+ * @module
+ */
+
+import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
+import type { FlowConfig } from "./config.ts";
+
+/** Result of a connection attempt (TCP handshake, UDP datagram, ICMP echo request). */
+export const Outcome = {
+  /** No attempt tracked on this flow (mid-stream start, non-echo ICMP, ...). */
+  none: 0,
+  /** Attempt sent, no reply yet. */
+  pending: 1,
+  /** The responder replied (TCP SYN-ACK or any reply to a stealth probe, UDP reply, echo reply). */
+  answered: 2,
+  /** The responder refused: TCP RST, or ICMP port unreachable quoting the attempt. */
+  refused: 3,
+  /** No reply within `unanswered_timeout`. */
+  unanswered: 4,
+  /** An ICMP error other than port unreachable (host/net unreachable, prohibited, ...). */
+  unreachable: 5,
+} as const;
+/** One of {@link Outcome}. */
+export type OutcomeCode = typeof Outcome[keyof typeof Outcome];
+
+/** Names of {@link Outcome} codes, indexed by code. */
+export const OUTCOME_NAMES = [
+  "none",
+  "pending",
+  "answered",
+  "refused",
+  "unanswered",
+  "unreachable",
+] as const;
+
+/** True when an attempt outcome is a failure (the attempt did not reach a listening service). */
+export function isFailedOutcome(o: number): boolean {
+  return o === Outcome.refused || o === Outcome.unanswered || o === Outcome.unreachable;
+}
+
+/** Why a flow left the table. */
+export const EndReason = {
+  /** Idle longer than its timeout. */
+  timeout: 0,
+  /** Pushed out because the table was full. */
+  evicted: 1,
+  /** TCP flow finished (FIN both ways, or RST) and its closed timeout passed, or a new SYN reused it. */
+  closed: 2,
+  /** {@link FlowTable.flush} at shutdown or end of file. */
+  shutdown: 3,
+} as const;
+/** One of {@link EndReason}. */
+export type EndReasonCode = typeof EndReason[keyof typeof EndReason];
+/** Names of {@link EndReason} codes, indexed by code. */
+export const END_REASON_NAMES = ["timeout", "evicted", "closed", "shutdown"] as const;
+
+/** TCP state of a flow (a simplified conntrack: enough for handshake outcomes and timeouts). */
+export const TcpState = {
+  none: 0,
+  /** Initiator sent SYN (or a stealth probe); nothing back yet. */
+  synSent: 1,
+  /** Responder answered SYN-ACK. */
+  synReceived: 2,
+  established: 3,
+  /** One side sent FIN. */
+  closing: 4,
+  /** FIN both ways, or RST. */
+  closed: 5,
+} as const;
+
+/** Flow record flag bits ({@link FlowTable.flags}). */
+export const FlowFlag = {
+  /** The flow did not start with a connection opening (first packet mid-stream). */
+  midstream: 1,
+  /** The initiator sent FIN. */
+  finInitiator: 2,
+  /** The responder sent FIN. */
+  finResponder: 4,
+  /** A listener marked the flow as not to be analysed (e.g. allowlisted). */
+  ignored: 8,
+  /** The responder sent at least one packet. */
+  replied: 16,
+} as const;
+
+/** Timeout classes: one LRU list each. */
+const CLASS_TCP_NEW = 0,
+  CLASS_TCP_EST = 1,
+  CLASS_TCP_CLOSED = 2,
+  CLASS_UDP_NEW = 3,
+  CLASS_UDP_EST = 4,
+  CLASS_ICMP = 5,
+  CLASS_OTHER = 6,
+  CLASS_COUNT = 7;
+
+const PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58;
+
+/**
+ * What the flow table tells its listeners. Every hook is optional; all receive the table
+ * and the flow's slot, valid during the call only (a slot is reused after the flow ends).
+ * Room for later issues: `onPacket` is where TCP reassembly and stream parsers attach.
+ */
+export interface FlowListener {
+  /** A flow was created by `pkt` (its first packet). */
+  onNewFlow?(table: FlowTable, flow: number, pkt: Packet): void;
+  /** Every packet of a flow after the table updated it (`isNew` on its first packet). */
+  onPacket?(
+    table: FlowTable,
+    flow: number,
+    pkt: Packet,
+    fromInitiator: boolean,
+    isNew: boolean,
+  ): void;
+  /** A connection attempt got its outcome (answered, refused, unanswered, unreachable). */
+  onAttempt?(table: FlowTable, flow: number, outcome: OutcomeCode, now: number): void;
+  /** The flow is leaving the table. */
+  onFlowEnd?(table: FlowTable, flow: number, reason: EndReasonCode, now: number): void;
+}
+
+/** Counters of the flow table. */
+export interface FlowTableStats {
+  /** Flows in the table now. */
+  flows: number;
+  /** Flows created since start. */
+  created: number;
+  /** Flows evicted because the table was full. */
+  evictions: number;
+  /** Flows ended by idle timeout (including closed ones). */
+  timeouts: number;
+  /** IP packets that were not tracked (non-first fragments, no IP layer). */
+  untracked: number;
+  /** Capacity (`max_flows`). */
+  capacity: number;
+}
+
+/** Bytes preallocated per flow record (all typed arrays, including the hash index at load ≤ 0.5). */
+export const BYTES_PER_FLOW = 4 + // hash
+  1 + 1 + // family, proto
+  16 + 16 + // addresses
+  2 + 2 + // ports
+  8 + 8 + 8 + // first, last, attempt time
+  4 + 4 + // packets per direction
+  8 + 8 + // bytes per direction
+  1 + 1 + 1 + 1 + 1 + // state, outcome, flags, first tcp flags, timeout class
+  4 + 4 + 4 + 4 + // lru prev/next, pending prev/next
+  8; // hash index: 2 slots of Int32 per flow
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+/** The flow table. Create one per capture; feed every decoded packet to {@link update}. */
+export class FlowTable {
+  /** Capacity in flows. */
+  readonly capacity: number;
+  /** Per-slot key hash. */
+  readonly hash: Uint32Array;
+  /** 4 or 6 (0: free slot). */
+  readonly family: Uint8Array;
+  /** IP protocol number. */
+  readonly proto: Uint8Array;
+  /** Initiator address words, 4 per flow (IPv4 in word 0, others 0). */
+  readonly addrI: Uint32Array;
+  /** Responder address words, 4 per flow. */
+  readonly addrR: Uint32Array;
+  /** Initiator and responder ports (ICMP echo: the echo id on both; other ICMP: type, code). */
+  readonly portI: Uint16Array;
+  readonly portR: Uint16Array;
+  /** First and last packet time (seconds). */
+  readonly firstSeen: Float64Array;
+  readonly lastSeen: Float64Array;
+  /** Time the current connection attempt was sent. */
+  readonly attemptTs: Float64Array;
+  /** Packets and bytes (frame length on the wire) from the initiator (I) and the responder (R). */
+  readonly pktsI: Uint32Array;
+  readonly pktsR: Uint32Array;
+  readonly bytesI: Float64Array;
+  readonly bytesR: Float64Array;
+  /** {@link TcpState} (TCP), or for UDP/ICMP 1 (one way) / 3 (both ways). */
+  readonly state: Uint8Array;
+  /** {@link Outcome} of the flow's connection attempt. */
+  readonly outcome: Uint8Array;
+  /** {@link FlowFlag} bits. */
+  readonly flags: Uint8Array;
+  /** TCP flags of the flow's first packet. */
+  readonly firstTcpFlags: Uint8Array;
+  private readonly tclass: Uint8Array;
+  private readonly lruPrev: Int32Array;
+  private readonly lruNext: Int32Array;
+  private readonly pendPrev: Int32Array;
+  private readonly pendNext: Int32Array;
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
+  private readonly tails = new Int32Array(CLASS_COUNT).fill(-1);
+  private readonly timeouts = new Float64Array(CLASS_COUNT);
+  private pendHead = -1;
+  private pendTail = -1;
+  private freeHead = 0;
+  private count = 0;
+  private readonly unansweredTimeout: number;
+  private readonly listeners: FlowListener[] = [];
+  private created = 0;
+  private evictions = 0;
+  private timeoutCount = 0;
+  private untracked = 0;
+  /** Latest time seen (packet clock or tick). */
+  now = 0;
+  // Scratch key of the packet being processed.
+  private readonly kSrc = new Uint32Array(4);
+  private readonly kDst = new Uint32Array(4);
+
+  constructor(config: FlowConfig) {
+    const n = config.max_flows;
+    this.capacity = n;
+    let size = 1;
+    while (size < n * 2) size *= 2;
+    this.mask = size - 1;
+    this.index = new Int32Array(size);
+    this.hash = new Uint32Array(n);
+    this.family = new Uint8Array(n);
+    this.proto = new Uint8Array(n);
+    this.addrI = new Uint32Array(n * 4);
+    this.addrR = new Uint32Array(n * 4);
+    this.portI = new Uint16Array(n);
+    this.portR = new Uint16Array(n);
+    this.firstSeen = new Float64Array(n);
+    this.lastSeen = new Float64Array(n);
+    this.attemptTs = new Float64Array(n);
+    this.pktsI = new Uint32Array(n);
+    this.pktsR = new Uint32Array(n);
+    this.bytesI = new Float64Array(n);
+    this.bytesR = new Float64Array(n);
+    this.state = new Uint8Array(n);
+    this.outcome = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.firstTcpFlags = new Uint8Array(n);
+    this.tclass = new Uint8Array(n);
+    this.lruPrev = new Int32Array(n);
+    this.lruNext = new Int32Array(n);
+    this.pendPrev = new Int32Array(n);
+    this.pendNext = new Int32Array(n);
+    // Free list threaded through lruNext.
+    for (let i = 0; i < n; i++) this.lruNext[i] = i + 1 < n ? i + 1 : -1;
+    this.unansweredTimeout = config.unanswered_timeout;
+    this.timeouts[CLASS_TCP_NEW] = config.tcp_new_timeout;
+    this.timeouts[CLASS_TCP_EST] = config.tcp_established_timeout;
+    this.timeouts[CLASS_TCP_CLOSED] = config.tcp_closed_timeout;
+    this.timeouts[CLASS_UDP_NEW] = config.udp_new_timeout;
+    this.timeouts[CLASS_UDP_EST] = config.udp_established_timeout;
+    this.timeouts[CLASS_ICMP] = config.icmp_timeout;
+    this.timeouts[CLASS_OTHER] = config.other_timeout;
+  }
+
+  /** Adds a listener; listeners are called in the order added. */
+  addListener(l: FlowListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Counters. */
+  stats(): FlowTableStats {
+    return {
+      flows: this.count,
+      created: this.created,
+      evictions: this.evictions,
+      timeouts: this.timeoutCount,
+      untracked: this.untracked,
+      capacity: this.capacity,
+    };
+  }
+
+  /** Flows in the table now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * Accounts one decoded packet: finds or creates its flow, updates counters and state, and
+   * calls the listeners. Returns the flow slot, or -1 when the packet is not tracked (no IP,
+   * a non-first fragment, an ICMP error, which updates the quoted flow instead).
+   */
+  update(pkt: Packet): number {
+    const layers = pkt.layers;
+    const now = pkt.ts;
+    if (now > this.now) this.now = now;
+    this.expirePending(this.now);
+    if ((layers & (LayerBit.ipv4 | LayerBit.ipv6)) === 0 || (layers & LayerBit.fragment) !== 0) {
+      this.untracked++;
+      return -1;
+    }
+    const ip = pkt.ip;
+    const fam = (layers & LayerBit.ipv4) !== 0 ? 4 : 6;
+    const proto = ip.protocol;
+    let sport = 0, dport = 0;
+    let tcpFlags = 0;
+    const src = ip.src, dst = ip.dst;
+    if ((layers & LayerBit.tcp) !== 0) {
+      sport = pkt.tcp.srcPort;
+      dport = pkt.tcp.dstPort;
+      tcpFlags = pkt.tcp.flags;
+    } else if ((layers & LayerBit.udp) !== 0) {
+      sport = pkt.udp.srcPort;
+      dport = pkt.udp.dstPort;
+    } else if ((layers & (LayerBit.icmpv4 | LayerBit.icmpv6)) !== 0) {
+      const t = pkt.icmp.type;
+      const v6 = (layers & LayerBit.icmpv6) !== 0;
+      if (v6 ? t < 128 : (t === 3 || t === 4 || t === 5 || t === 11 || t === 12)) {
+        this.icmpError(pkt, v6, now);
+        return -1;
+      }
+      if (v6 ? (t === 128 || t === 129) : (t === 8 || t === 0)) {
+        // The echo id on both sides, so that request and reply share a key.
+        sport = pkt.icmp.id;
+        dport = sport;
+      } else {
+        sport = t;
+        dport = pkt.icmp.code;
+      }
+    }
+    const h = this.keyHash(fam, proto, src, sport, dst, dport);
+    let f = this.find(h, fam, proto, src, sport, dst, dport);
+    let fromInitiator = true;
+    let isNew = false;
+    if (f >= 0) {
+      fromInitiator = this.lastDirection;
+      // A fresh SYN on a finished TCP flow is a new connection reusing the ports.
+      if (
+        proto === PROTO_TCP && this.state[f] === TcpState.closed &&
+        (tcpFlags & (TcpFlag.syn | TcpFlag.ack | TcpFlag.rst)) === TcpFlag.syn
+      ) {
+        this.remove(f, EndReason.closed, now);
+        f = -1;
+      }
+    }
+    if (f < 0) {
+      f = this.create(h, fam, proto, src, sport, dst, dport, now);
+      isNew = true;
+      this.lastDirection = true;
+      this.initFlow(f, pkt, fam, proto, tcpFlags, now);
+      fromInitiator = this.lastDirection;
+    }
+    // Counters.
+    if (fromInitiator) {
+      this.pktsI[f] = this.pktsI[f]! + 1;
+      this.bytesI[f] = this.bytesI[f]! + pkt.len;
+    } else {
+      this.pktsR[f] = this.pktsR[f]! + 1;
+      this.bytesR[f] = this.bytesR[f]! + pkt.len;
+      this.flags[f] = this.flags[f]! | (FlowFlag.replied);
+    }
+    this.lastSeen[f] = now;
+    if (!isNew) {
+      if (proto === PROTO_TCP) this.tcpUpdate(f, tcpFlags, fromInitiator, now);
+      else if (!fromInitiator) this.replyUpdate(f, now);
+    }
+    this.touch(f);
+    const ls = this.listeners;
+    if (isNew) {
+      for (let i = 0; i < ls.length; i++) ls[i]!.onNewFlow?.(this, f, pkt);
+    }
+    for (let i = 0; i < ls.length; i++) ls[i]!.onPacket?.(this, f, pkt, fromInitiator, isNew);
+    return f;
+  }
+
+  /**
+   * Advances the clock: resolves attempts that waited longer than `unanswered_timeout` and
+   * ends flows idle past their timeout. Call it from a timer in live mode; packets call it
+   * implicitly for attempts.
+   */
+  tick(now: number): void {
+    if (now > this.now) this.now = now;
+    now = this.now;
+    this.expirePending(now);
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const limit = now - this.timeouts[c]!;
+      let f = this.heads[c]!;
+      while (f >= 0 && this.lastSeen[f]! <= limit) {
+        const next = this.lruNext[f]!;
+        this.timeoutCount++;
+        this.remove(f, c === CLASS_TCP_CLOSED ? EndReason.closed : EndReason.timeout, now);
+        f = next;
+      }
+    }
+  }
+
+  /**
+   * Ends every flow with reason `shutdown` (end of a capture file, program exit). Pending
+   * attempts are not resolved: the capture ended before their answer could be seen.
+   */
+  flush(): void {
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      while (this.heads[c]! >= 0) this.remove(this.heads[c]!, EndReason.shutdown, this.now);
+    }
+  }
+
+  /** True when the flow's initiator address equals `words` (family must match separately). */
+  initiatorIs(f: number, words: Uint32Array): boolean {
+    const b = f * 4, a = this.addrI;
+    return a[b] === words[0] && a[b + 1] === words[1] && a[b + 2] === words[2] &&
+      a[b + 3] === words[3];
+  }
+
+  // ---- internals ----
+
+  private lastDirection = true;
+
+  private keyHash(
+    fam: number,
+    proto: number,
+    a: Uint32Array,
+    pa: number,
+    b: Uint32Array,
+    pb: number,
+  ): number {
+    // Order the two endpoints so that both directions hash alike.
+    let aLow = true;
+    for (let i = 0; i < 4; i++) {
+      if (a[i] !== b[i]) {
+        aLow = a[i]! < b[i]!;
+        break;
+      }
+      if (i === 3) aLow = pa <= pb;
+    }
+    const lo = aLow ? a : b, hi = aLow ? b : a;
+    const plo = aLow ? pa : pb, phi = aLow ? pb : pa;
+    let h = mix(0x2545f491, fam | (proto << 8));
+    h = mix(h, lo[0]!);
+    h = mix(h, hi[0]!);
+    if (fam === 6) {
+      h = mix(h, lo[1]!);
+      h = mix(h, lo[2]!);
+      h = mix(h, lo[3]!);
+      h = mix(h, hi[1]!);
+      h = mix(h, hi[2]!);
+      h = mix(h, hi[3]!);
+    }
+    h = mix(h, (plo << 16) | phi);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 16;
+    return h >>> 0;
+  }
+
+  private find(
+    h: number,
+    fam: number,
+    proto: number,
+    src: Uint32Array,
+    sport: number,
+    dst: Uint32Array,
+    dport: number,
+  ): number {
+    const index = this.index, mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const v = index[i]!;
+      if (v === 0) return -1;
+      const f = v - 1;
+      if (this.hash[f] === h && this.family[f] === fam && this.proto[f] === proto) {
+        const b = f * 4, ai = this.addrI, ar = this.addrR;
+        if (
+          this.portI[f] === sport && this.portR[f] === dport &&
+          ai[b] === src[0] && ai[b + 1] === src[1] && ai[b + 2] === src[2] &&
+          ai[b + 3] === src[3] && ar[b] === dst[0] && ar[b + 1] === dst[1] &&
+          ar[b + 2] === dst[2] && ar[b + 3] === dst[3]
+        ) {
+          this.lastDirection = true;
+          return f;
+        }
+        if (
+          this.portI[f] === dport && this.portR[f] === sport &&
+          ai[b] === dst[0] && ai[b + 1] === dst[1] && ai[b + 2] === dst[2] &&
+          ai[b + 3] === dst[3] && ar[b] === src[0] && ar[b + 1] === src[1] &&
+          ar[b + 2] === src[2] && ar[b + 3] === src[3]
+        ) {
+          this.lastDirection = false;
+          return f;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
+  private create(
+    h: number,
+    fam: number,
+    proto: number,
+    src: Uint32Array,
+    sport: number,
+    dst: Uint32Array,
+    dport: number,
+    now: number,
+  ): number {
+    if (this.freeHead < 0) this.evictOldest(now);
+    const f = this.freeHead;
+    this.freeHead = this.lruNext[f]!;
+    this.count++;
+    this.created++;
+    this.hash[f] = h;
+    this.family[f] = fam;
+    this.proto[f] = proto;
+    const b = f * 4;
+    this.addrI.set(src, b);
+    this.addrR.set(dst, b);
+    this.portI[f] = sport;
+    this.portR[f] = dport;
+    this.firstSeen[f] = now;
+    this.lastSeen[f] = now;
+    this.attemptTs[f] = 0;
+    this.pktsI[f] = 0;
+    this.pktsR[f] = 0;
+    this.bytesI[f] = 0;
+    this.bytesR[f] = 0;
+    this.state[f] = 0;
+    this.outcome[f] = Outcome.none;
+    this.flags[f] = 0;
+    this.firstTcpFlags[f] = 0;
+    this.tclass[f] = CLASS_OTHER;
+    this.lruPrev[f] = -1;
+    this.lruNext[f] = -1;
+    this.pendPrev[f] = -1;
+    this.pendNext[f] = -1;
+    const index = this.index, mask = this.mask;
+    let i = h & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = f + 1;
+    this.lruAppend(f, CLASS_OTHER);
+    return f;
+  }
+
+  /** Sets the initial state of a new flow from its first packet. */
+  private initFlow(
+    f: number,
+    pkt: Packet,
+    fam: number,
+    proto: number,
+    tcpFlags: number,
+    now: number,
+  ): void {
+    let cls = CLASS_OTHER;
+    if (proto === PROTO_TCP) {
+      this.firstTcpFlags[f] = tcpFlags;
+      const sa = tcpFlags & (TcpFlag.syn | TcpFlag.ack | TcpFlag.rst | TcpFlag.fin);
+      if (sa === (TcpFlag.syn | TcpFlag.ack)) {
+        // Mid-handshake start: the SYN-ACK's receiver initiated. Swap the endpoints.
+        this.swapEndpoints(f);
+        this.lastDirection = false;
+        this.state[f] = TcpState.synReceived;
+        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+        cls = CLASS_TCP_NEW;
+      } else if ((tcpFlags & (TcpFlag.ack | TcpFlag.rst)) === 0) {
+        // SYN, or a probe no stack sends to open a connection (NULL, FIN, XMAS, SYN+FIN):
+        // a connection attempt whose answer we wait for.
+        this.state[f] = TcpState.synSent;
+        this.startAttempt(f, now);
+        cls = CLASS_TCP_NEW;
+      } else if ((tcpFlags & TcpFlag.rst) !== 0) {
+        this.state[f] = TcpState.closed;
+        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+        cls = CLASS_TCP_CLOSED;
+      } else {
+        this.state[f] = TcpState.established;
+        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+        if ((tcpFlags & TcpFlag.fin) !== 0) {
+          this.flags[f] = this.flags[f]! | (FlowFlag.finInitiator);
+          this.state[f] = TcpState.closing;
+        }
+        cls = CLASS_TCP_EST;
+      }
+    } else if (proto === PROTO_UDP) {
+      this.state[f] = 1;
+      this.startAttempt(f, now);
+      cls = CLASS_UDP_NEW;
+    } else if (proto === PROTO_ICMP || proto === PROTO_ICMPV6) {
+      this.state[f] = 1;
+      const t = pkt.icmp.type;
+      if (
+        (pkt.layers & (LayerBit.icmpv4 | LayerBit.icmpv6)) !== 0 &&
+        (fam === 4 ? t === 8 : t === 128)
+      ) {
+        this.startAttempt(f, now);
+      } else if (fam === 4 ? t === 0 : t === 129) {
+        // An echo reply first: the request was not seen.
+        this.swapEndpoints(f);
+        this.lastDirection = false;
+        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+      }
+      cls = CLASS_ICMP;
+    }
+    this.setClass(f, cls);
+  }
+
+  private swapEndpoints(f: number): void {
+    const b = f * 4, ai = this.addrI, ar = this.addrR;
+    for (let i = 0; i < 4; i++) {
+      const t = ai[b + i]!;
+      ai[b + i] = ar[b + i]!;
+      ar[b + i] = t;
+    }
+    const p = this.portI[f]!;
+    this.portI[f] = this.portR[f]!;
+    this.portR[f] = p;
+  }
+
+  private tcpUpdate(f: number, fl: number, fromI: boolean, now: number): void {
+    const st = this.state[f]!;
+    if ((fl & TcpFlag.rst) !== 0) {
+      if (!fromI && this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.refused, now);
+      this.state[f] = TcpState.closed;
+      this.setClass(f, CLASS_TCP_CLOSED);
+      return;
+    }
+    if (!fromI) {
+      if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered, now);
+      if ((fl & (TcpFlag.syn | TcpFlag.ack)) === (TcpFlag.syn | TcpFlag.ack)) {
+        if (st === TcpState.synSent) this.state[f] = TcpState.synReceived;
+      }
+    } else if (
+      st === TcpState.synReceived && (fl & TcpFlag.ack) !== 0 && (fl & TcpFlag.syn) === 0
+    ) {
+      this.state[f] = TcpState.established;
+      this.setClass(f, CLASS_TCP_EST);
+    }
+    if (!fromI && st === TcpState.synReceived && (fl & TcpFlag.syn) === 0) {
+      // Responder data after the handshake: established even if the final ACK was missed.
+      this.state[f] = TcpState.established;
+      this.setClass(f, CLASS_TCP_EST);
+    }
+    if ((fl & TcpFlag.fin) !== 0) {
+      this.flags[f] = this.flags[f]! | (fromI ? FlowFlag.finInitiator : FlowFlag.finResponder);
+      const both = FlowFlag.finInitiator | FlowFlag.finResponder;
+      if ((this.flags[f]! & both) === both) {
+        this.state[f] = TcpState.closed;
+        this.setClass(f, CLASS_TCP_CLOSED);
+      } else if (this.state[f]! >= TcpState.synReceived) {
+        this.state[f] = TcpState.closing;
+      }
+    }
+  }
+
+  /** A UDP/ICMP/other packet from the responder. */
+  private replyUpdate(f: number, now: number): void {
+    if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered, now);
+    if (this.state[f] !== 3) {
+      this.state[f] = 3;
+      if (this.proto[f] === PROTO_UDP) this.setClass(f, CLASS_UDP_EST);
+    }
+  }
+
+  private icmpError(pkt: Packet, v6: boolean, now: number): void {
+    if ((pkt.layers & LayerBit.icmpQuote) === 0) return;
+    const q = pkt.icmp.quoted;
+    const fam = q.ipVersion;
+    const h = this.keyHash(fam, q.protocol, q.src, q.srcPort, q.dst, q.dstPort);
+    const f = this.find(h, fam, q.protocol, q.src, q.srcPort, q.dst, q.dstPort);
+    if (f < 0 || this.outcome[f] !== Outcome.pending || !this.lastDirection) return;
+    const t = pkt.icmp.type, c = pkt.icmp.code;
+    // Port unreachable (ICMPv4 3/3, ICMPv6 1/4) means the host is there and refused.
+    const portUnreachable = v6 ? (t === 1 && c === 4) : (t === 3 && c === 3);
+    const unreachable = v6 ? t === 1 : t === 3;
+    if (portUnreachable) this.resolve(f, Outcome.refused, now);
+    else if (unreachable) this.resolve(f, Outcome.unreachable, now);
+  }
+
+  private startAttempt(f: number, now: number): void {
+    this.outcome[f] = Outcome.pending;
+    this.attemptTs[f] = now;
+    // Append to the pending FIFO (attempts arrive in time order).
+    this.pendPrev[f] = this.pendTail;
+    this.pendNext[f] = -1;
+    if (this.pendTail >= 0) this.pendNext[this.pendTail] = f;
+    else this.pendHead = f;
+    this.pendTail = f;
+  }
+
+  private pendUnlink(f: number): void {
+    const p = this.pendPrev[f]!, n = this.pendNext[f]!;
+    if (p >= 0) this.pendNext[p] = n;
+    else this.pendHead = n;
+    if (n >= 0) this.pendPrev[n] = p;
+    else this.pendTail = p;
+    this.pendPrev[f] = -1;
+    this.pendNext[f] = -1;
+  }
+
+  private resolve(f: number, outcome: OutcomeCode, now: number): void {
+    this.pendUnlink(f);
+    this.outcome[f] = outcome;
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onAttempt?.(this, f, outcome, now);
+  }
+
+  private expirePending(now: number): void {
+    const limit = now - this.unansweredTimeout;
+    while (this.pendHead >= 0 && this.attemptTs[this.pendHead]! <= limit) {
+      this.resolve(this.pendHead, Outcome.unanswered, now);
+    }
+  }
+
+  private setClass(f: number, c: number): void {
+    if (this.tclass[f] === c) return;
+    this.lruUnlink(f);
+    this.lruAppend(f, c);
+  }
+
+  private lruAppend(f: number, c: number): void {
+    this.tclass[f] = c;
+    const t = this.tails[c]!;
+    this.lruPrev[f] = t;
+    this.lruNext[f] = -1;
+    if (t >= 0) this.lruNext[t] = f;
+    else this.heads[c] = f;
+    this.tails[c] = f;
+  }
+
+  private lruUnlink(f: number): void {
+    const c = this.tclass[f]!;
+    const p = this.lruPrev[f]!, n = this.lruNext[f]!;
+    if (p >= 0) this.lruNext[p] = n;
+    else this.heads[c] = n;
+    if (n >= 0) this.lruPrev[n] = p;
+    else this.tails[c] = p;
+  }
+
+  /** Moves a flow to the tail of its class list (most recently seen). */
+  private touch(f: number): void {
+    const c = this.tclass[f]!;
+    if (this.tails[c] === f) return;
+    this.lruUnlink(f);
+    this.lruAppend(f, c);
+  }
+
+  private evictOldest(now: number): void {
+    let victim = -1, oldest = Infinity;
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      const h = this.heads[c]!;
+      if (h >= 0 && this.lastSeen[h]! < oldest) {
+        oldest = this.lastSeen[h]!;
+        victim = h;
+      }
+    }
+    this.evictions++;
+    this.remove(victim, EndReason.evicted, now);
+  }
+
+  /** Ends a flow: tells listeners, unlinks it and frees its slot. */
+  private remove(f: number, reason: EndReasonCode, now: number): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd?.(this, f, reason, now);
+    if (this.outcome[f] === Outcome.pending) this.pendUnlink(f);
+    this.lruUnlink(f);
+    // Backward-shift deletion from the hash index.
+    const index = this.index, mask = this.mask;
+    let i = this.hash[f]! & mask;
+    while (index[i] !== f + 1) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = index[j]!;
+      if (v === 0) break;
+      const k = this.hash[v - 1]! & mask;
+      // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
+      if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+      index[i] = v;
+      i = j;
+    }
+    index[i] = 0;
+    this.family[f] = 0;
+    this.outcome[f] = Outcome.none;
+    this.lruNext[f] = this.freeHead;
+    this.freeHead = f;
+    this.count--;
+  }
+}
