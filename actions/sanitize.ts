@@ -45,8 +45,10 @@ export const ELLIPSIS = "…";
  * ```
  */
 export function sanitizeText(s: string, max: number): string {
-  const clean = s.replace(ESCAPE_SEQUENCE, "").replace(LINE_BREAK, " ").replace(UNPRINTABLE, "");
   if (max <= 0) return "";
+  // Bound the work on huge input: far more than `max` can never survive the cap.
+  if (s.length > max * 8 + 64) s = s.slice(0, max * 8 + 64);
+  const clean = s.replace(ESCAPE_SEQUENCE, "").replace(LINE_BREAK, " ").replace(UNPRINTABLE, "");
   // Count code points, not UTF-16 units, so a cut never splits a surrogate pair.
   const points = Array.from(clean);
   if (points.length <= max) return clean;
