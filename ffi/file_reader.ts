@@ -9,8 +9,9 @@
  *
  * Frames match libpcap's `pcap_open_offline` + `pcap_next_ex` (a test compares them on every
  * capture of the corpus): the link type is libpcap's DLT number (LINKTYPE values mapped as
- * libpcap maps them), pcapng timestamps honour `if_tsresol` and `if_tsoffset`, and a pcapng
- * frame longer than the file's snapshot length is cut to it as libpcap does. Unlike libpcap,
+ * libpcap maps them), pcapng timestamps honour `if_tsresol` and `if_tsoffset`, and a frame
+ * longer than the file's snapshot length is cut to it as libpcap does (real captures have
+ * such records); a captured length above 256 KiB is corruption. Unlike libpcap,
  * pcapng files whose interfaces have different link types or byte orders per section are read
  * to their end, each frame carrying its own interface's link type.
  *
@@ -412,25 +413,42 @@ export class CaptureFileReader {
         len = t;
       }
     }
-    if (caplen > this.#pcapSnaplen) {
+    if (caplen > MAX_CAPLEN) {
       return this.#fail(
         `corrupt pcap record at byte ${
           this.#base + p
-        }: captured length ${caplen} is larger than the snapshot length ${this.#pcapSnaplen}${
-          caplen > MAX_CAPLEN ? ` and the maximum of ${MAX_CAPLEN}` : ""
-        }`,
+        }: captured length ${caplen} is above the maximum of ${MAX_CAPLEN}`,
       );
     }
-    if (!this.#ensure(hlen + caplen)) return this.#truncatedData(caplen, hlen);
+    // Real capture quirk (Solaris 2.3 bufmod): a record longer than the file's snaplen. libpcap
+    // keeps the first snaplen bytes and skips the rest, and so do we.
+    const stored = caplen;
+    if (caplen > this.#pcapSnaplen) caplen = this.#pcapSnaplen;
+    if (!this.#ensure(hlen + stored)) return this.#truncatedData(stored, hlen);
     const start = this.#pos + hlen;
     frame.buf = this.#buf;
     frame.offset = start;
     frame.caplen = caplen;
     frame.len = len;
-    frame.tsSec = sec;
-    frame.tsNsec = this.#pcapNano ? frac : frac * 1000;
+    // A fraction of a second out of range (seen in real captures) carries into the seconds,
+    // so that tsNsec stays within 0..999,999,999 as Frame promises.
+    if (this.#pcapNano) {
+      if (frac < 1000000000) {
+        frame.tsSec = sec;
+        frame.tsNsec = frac;
+      } else {
+        frame.tsSec = sec + Math.floor(frac / 1000000000);
+        frame.tsNsec = frac % 1000000000;
+      }
+    } else if (frac < 1000000) {
+      frame.tsSec = sec;
+      frame.tsNsec = frac * 1000;
+    } else {
+      frame.tsSec = sec + Math.floor(frac / 1000000);
+      frame.tsNsec = (frac % 1000000) * 1000;
+    }
     frame.linkType = this.#pcapLinkType;
-    this.#pos = start + caplen;
+    this.#pos = start + stored;
     return true;
   }
 
