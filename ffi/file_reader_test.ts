@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import fc from "fast-check";
 import { CaptureFileError, CaptureFileReader, MAX_CAPLEN, newFrame } from "./file_reader.ts";
 import { PcapWriter } from "./pcap_writer.ts";
