@@ -31,6 +31,8 @@ export interface NotifyMessage {
   readonly line: string;
   /** JSON form (EVE-style for alerts and bans), with sanitised strings. */
   readonly json: Record<string, unknown>;
+  /** A few key facts as name/value strings (syslog structured data). Sanitised. */
+  readonly fields: Readonly<Record<string, string>>;
 }
 
 /** A ban event as the ban manager reports it. */
@@ -167,7 +169,18 @@ export function formatAlert(
   const json = sanitizeJson(
     suppressed > 0 ? { ...eve, pcap_ts_suppressed: suppressed } : eve,
   ) as Record<string, unknown>;
+  const fields: Record<string, string> = {
+    detector,
+    sid: String(alert.signatureId),
+    category: alert.category,
+    severity: String(alert.severity),
+    src: clean(alert.srcIp, 64),
+    dst: clean(alert.destIp, 64),
+    offender: clean(alert.offender, 64),
+  };
+  if (suppressed > 0) fields["suppressed"] = String(suppressed);
   return {
+    fields,
     kind: "alert",
     severity: alert.severity,
     ts: alert.ts,
@@ -198,6 +211,7 @@ export function formatBan(ev: BanEvent): NotifyMessage {
       event_type: "ban",
       ban: { ip, action: ev.action, duration_s: ev.durationS, reason },
     },
+    fields: { ip, action: ev.action, duration_s: String(ev.durationS ?? 0) },
   };
 }
 
@@ -261,6 +275,7 @@ export function formatDigest(h: HeldBack, where: string): NotifyMessage {
         titles: h.titles,
       },
     },
+    fields: { count: String(h.count), limit: where },
   };
 }
 
@@ -293,5 +308,11 @@ export function formatSuppression(s: SuppressionSummary): NotifyMessage {
         reason: s.reason,
       },
     }) as Record<string, unknown>,
+    fields: {
+      detector: clean(s.detector, 60),
+      offender: clean(s.offender, 64),
+      target: clean(s.target, 64),
+      count: String(s.count),
+    },
   };
 }
