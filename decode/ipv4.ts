@@ -26,6 +26,9 @@ const DST = 16;
  * Ethernet padding after short packets is not payload. A total length of 0 (seen on
  * captures taken before TCP segmentation offload splits a segment) means "up to `end`".
  *
+ * Malformed options (a length below 2 or past the header) are `ipv4.invalid_option` (value:
+ * the option type) and stop decoding there.
+ *
  * A fragment (MF set or offset > 0) gets {@link LayerBit.fragment}; its transport header is
  * decoded only for the first fragment and only when it is complete in that fragment.
  */
@@ -94,6 +97,15 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
   }
   pkt.payloadOffset = o + hlen;
   pkt.payloadLen = ipEnd - o - hlen;
+  if (hlen > IPV4_HEADER_LEN) {
+    const bad = badOptionAt(buf, o + IPV4_HEADER_LEN, o + hlen);
+    if (bad >= 0) {
+      // Hosts drop such datagrams (Linux: ip_options_compile), so the transport layer is
+      // not decoded.
+      setInvalid(pkt, "ipv4", "option", buf[bad]!, bad);
+      return;
+    }
+  }
   if ((flagsFrag & 0x3fff) !== 0) {
     pkt.layers |= LayerBit.fragment;
     if ((flagsFrag & 0x1fff) !== 0) return;
@@ -101,6 +113,26 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
     return;
   }
   decodeTransport(buf, o + hlen, ipEnd, proto, pkt, false);
+}
+
+/**
+ * Offset of the first malformed option in `[p, end)` (a length below 2 or past the
+ * header), or -1 when all are well formed.
+ */
+function badOptionAt(buf: Uint8Array, p: number, end: number): number {
+  while (p < end) {
+    const type = buf[p]!;
+    if (type === 0) return -1;
+    if (type === 1) {
+      p++;
+      continue;
+    }
+    if (p + 1 >= end) return p;
+    const len = buf[p + 1]!;
+    if (len < 2 || p + len > end) return p;
+    p += len;
+  }
+  return -1;
 }
 
 /** One IPv4 option: its type byte, its length (1 for EOL/NOP) and the offset of its data. */

@@ -16,7 +16,14 @@
  */
 import assert from "node:assert/strict";
 import { CaptureFileReader, newFrame } from "../ffi/file_reader.ts";
-import { decodeFrame, ipToString, LayerBit, Packet, problemName } from "../decode/mod.ts";
+import {
+  decodeFrame,
+  ipToString,
+  ipv4Options,
+  LayerBit,
+  Packet,
+  problemName,
+} from "../decode/mod.ts";
 
 const CORPUS = "/work/shared/corpus";
 const CACHE_DIR = `${Deno.env.get("TMPDIR") ?? "/tmp"}/pcap_ts_tshark_cache`;
@@ -127,6 +134,28 @@ const KNOWN_DIFFERENCES: {
     },
   },
   {
+    name: "ipv4_total_length_zero",
+    why: "an IPv4 total length of 0 (segmentation offload, BIG TCP): tshark reports the length " +
+      "it presumes from the frame, pcap_ts the header field (0), decoding up to the captured length",
+    matches: (pkt) => (pkt.layers & LayerBit.ipv4) !== 0 && pkt.ip.totalLen === 0,
+  },
+  {
+    name: "short_first_fragment",
+    why: "a first IP fragment too short for the whole transport header: pcap_ts skips the " +
+      "transport layer by design, tshark shows the part it has",
+    matches: (pkt) =>
+      (pkt.layers & LayerBit.fragment) !== 0 &&
+      (pkt.layers & (LayerBit.tcp | LayerBit.udp | LayerBit.icmpv4 | LayerBit.icmpv6)) === 0,
+  },
+  {
+    name: "ipv4_source_route",
+    why: "with a loose/strict source route option tshark reports the route's final hop as " +
+      "ip.dst; pcap_ts reports the header's destination field",
+    matches: (pkt) =>
+      (pkt.layers & LayerBit.ipv4) !== 0 &&
+      ipv4Options(pkt).some((o) => o.type === 131 || o.type === 137),
+  },
+  {
     name: "malformed_frame",
     why:
       "pcap_ts reports a decode problem (truncated or invalid header) and stops at that layer; " +
@@ -210,20 +239,28 @@ function tsharkView(r: Row): View {
   const firstIp = protocols.find((p) => p === "ip" || p === "ipv6");
   const isV6 = firstIp === "ipv6" || (firstIp === undefined && v6);
   const isV4 = firstIp === "ip";
+  // The outermost transport layer in tshark's stack: a TCP inside a UDP tunnel (VXLAN,
+  // Geneve, Teredo) is the frame's first tcp, but not the one pcap_ts compares with.
+  const afterIp = firstIp === undefined ? [] : protocols.slice(protocols.indexOf(firstIp) + 1);
+  const l4 = afterIp.find((p) =>
+    p === "tcp" || p === "udp" || p === "icmp" || p === "icmpv6" || p === "ip" || p === "ipv6"
+  );
+  const useTcp = l4 === "tcp" || ((l4 === "icmp" || l4 === "icmpv6") && r["tcp.srcport"] !== "");
+  const useUdp = l4 === "udp" || ((l4 === "icmp" || l4 === "icmpv6") && r["udp.srcport"] !== "");
   const flags = r["tcp.flags"] === "" ? "" : String(parseInt(r["tcp.flags"], 16) & 0xff);
   return {
     ip_version: isV4 ? "4" : isV6 ? "6" : "",
     src: isV4 ? r["ip.src"] : isV6 ? r["ipv6.src"] : "",
     dst: isV4 ? r["ip.dst"] : isV6 ? r["ipv6.dst"] : "",
     proto: isV4 ? r["ip.proto"] : isV6 ? r["ipv6.nxt"] : "",
-    src_port: r["tcp.srcport"] !== "" ? r["tcp.srcport"] : r["udp.srcport"],
-    dst_port: r["tcp.dstport"] !== "" ? r["tcp.dstport"] : r["udp.dstport"],
-    tcp_flags: flags,
-    tcp_seq: r["tcp.seq_raw"],
-    tcp_ack: r["tcp.ack_raw"],
+    src_port: useTcp ? r["tcp.srcport"] : useUdp ? r["udp.srcport"] : "",
+    dst_port: useTcp ? r["tcp.dstport"] : useUdp ? r["udp.dstport"] : "",
+    tcp_flags: useTcp ? flags : "",
+    tcp_seq: useTcp ? r["tcp.seq_raw"] : "",
+    tcp_ack: useTcp ? r["tcp.ack_raw"] : "",
     ip_len: isV4 ? r["ip.len"] : isV6 ? r["ipv6.plen"] : "",
-    tcp_len: r["tcp.len"],
-    udp_len: r["udp.length"],
+    tcp_len: useTcp ? r["tcp.len"] : "",
+    udp_len: useUdp ? r["udp.length"] : "",
   };
 }
 
@@ -247,7 +284,7 @@ function ourView(pkt: Packet, tsharkProtocols: string[]): View {
     ip_len: ip ? String(pkt.ip.version === 4 ? pkt.ip.totalLen : pkt.ip.totalLen - 40) : "",
     // The TCP segment length as the headers give it (tshark's tcp.len), which is the
     // payload length unless the capture was cut short by the snap length.
-    tcp_len: tcp ? String(tcpSegmentLen(pkt)) : "",
+    tcp_len: tcp ? tcpSegmentLen(pkt) : "",
     udp_len: udp ? String(pkt.udp.length) : "",
   };
   // tshark reports the TCP/UDP header quoted in an ICMP error as the frame's first tcp/udp.
@@ -264,13 +301,16 @@ function ourView(pkt: Packet, tsharkProtocols: string[]): View {
   return v;
 }
 
-function tcpSegmentLen(pkt: Packet): number {
+function tcpSegmentLen(pkt: Packet): string {
+  // A first fragment holds only part of the segment: tshark gives no tcp.len for it.
+  if ((pkt.layers & LayerBit.fragment) !== 0) return "";
   const ip = pkt.ip;
-  const ipPayloadStart = pkt.l3Offset + ip.headerLen;
-  const ipLen = ip.version === 4 ? ip.totalLen : ip.totalLen;
-  if (ip.version === 4 && ip.totalLen === 0) return pkt.payloadLen; // segmentation offload
-  return ipLen - (pkt.l4Offset - pkt.l3Offset) - pkt.tcp.headerLen -
-    (pkt.l4Offset - ipPayloadStart);
+  // Like tshark, bound the datagram by the frame's length on the wire; a length field of 0
+  // (segmentation offload, jumbograms) means "the whole frame".
+  const zero = ip.version === 4 ? ip.totalLen === 0 : ip.totalLen === 40;
+  let ipEnd = pkt.l3Offset + ip.totalLen;
+  if (zero || ipEnd > pkt.offset + pkt.len) ipEnd = pkt.offset + pkt.len;
+  return String(ipEnd - pkt.l4Offset - pkt.tcp.headerLen);
 }
 
 /**
