@@ -33,7 +33,8 @@ export const defragSection = {
       min: 1,
       max: 1048576,
       doc: "Datagrams in reassembly at once; when full the oldest is evicted. Higher survives " +
-        "bursts of fragmented traffic but costs memory (about 1 KiB each plus fragment bytes).",
+        "bursts of fragmented traffic but costs memory (about 1.3 KiB each, plus the " +
+        "fragment bytes and 0.25 KiB per fragment).",
     },
     max_fragments: {
       type: "integer",

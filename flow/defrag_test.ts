@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import v8 from "node:v8";
 import { Packet } from "../decode/packet.ts";
 import { LayerBit } from "../decode/packet.ts";
 import { decodeIpPacket } from "../decode/ip.ts";
@@ -728,27 +729,37 @@ Deno.test("Defragmenter.pushIp() never throws on random bytes", () => {
 // Memory
 
 /**
- * Heap bytes per datagram in progress, measured over `n` datagrams of one 8-byte IPv4
- * fragment. Needs `--v8-flags=--expose-gc`, so the test below runs it in a child process.
+ * Heap bytes per datagram in progress, measured over `n` datagrams of `pieces` 8-byte IPv4
+ * fragments each (the last missing), with what the Defragmenter charged for them. Needs
+ * `--v8-flags=--expose-gc`, so the test below runs it in a child process.
  */
-function measureBytesPerDatagram(n: number): { measured: number; charged: number } {
+function measureBytesPerDatagram(n: number, pieces: number) {
   const gc = (globalThis as { gc?: () => void }).gc!;
-  const frags = Array.from(
-    { length: n },
-    (_, i) => ipv4Fragment({ id: i & 0xffff, src: 0x0a000000 + (i >> 16) }, 0, true, pattern(8)),
-  );
-  const d = new Defragmenter(config({ max_datagrams: n }));
+  const frags: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const f: V4Fields = { id: i & 0xffff, src: 0x0a000000 + (i >> 16), protocol: 253 };
+    for (let k = 0; k < pieces; k++) frags.push(ipv4Fragment(f, k * 8, true, pattern(8)));
+  }
+  const d = new Defragmenter(config({ max_datagrams: n, memory_cap: 2 ** 32 }));
   gc();
-  const before = Deno.memoryUsage().heapUsed;
+  // Typed array contents live outside the V8 heap ("external" memory).
+  const used = () => {
+    gc();
+    gc();
+    const h = v8.getHeapStatistics();
+    return h.used_heap_size + h.external_memory;
+  };
+  const before = used();
   for (const f of frags) d.pushIp(f, 0, f.length, 1);
   gc();
-  const after = Deno.memoryUsage().heapUsed;
+  const after = used();
   assert.equal(d.inProgress, n);
+  assert.equal(frags.length, n * pieces); // keeps the input alive through the measurement
   return { measured: (after - before) / n, charged: d.stats()["defrag.memory_bytes"] / n };
 }
 
 if (import.meta.main) {
-  console.log(JSON.stringify(measureBytesPerDatagram(20000)));
+  console.log(JSON.stringify([1, 8, 64].map((pieces) => measureBytesPerDatagram(5000, pieces))));
 }
 
 Deno.test("Defragmenter charges at least the heap bytes a datagram in progress really uses", async () => {
@@ -757,8 +768,16 @@ Deno.test("Defragmenter charges at least the heap bytes a datagram in progress r
     stdout: "piped",
   }).output();
   assert.ok(out.success);
-  const { measured, charged } = JSON.parse(new TextDecoder().decode(out.stdout));
-  console.log(`heap bytes per datagram in progress: ${measured.toFixed(0)}; charged ${charged}`);
-  assert.ok(measured > 100, `${measured}`);
-  assert.ok(charged >= measured, `charged ${charged} < measured ${measured}`);
+  const results: { measured: number; charged: number }[] = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
+  [1, 8, 64].forEach((pieces, i) => {
+    const { measured, charged } = results[i]!;
+    console.log(
+      `${pieces} fragments of 8 bytes: ${measured.toFixed(0)} heap bytes per datagram, ` +
+        `${charged} charged`,
+    );
+    assert.ok(measured > 100 * pieces, `${measured}`);
+    assert.ok(charged >= measured, `${pieces} fragments: charged ${charged} < ${measured}`);
+  });
 });
