@@ -1,0 +1,231 @@
+/**
+ * The detection engine: one flow table and every scan detector, fed decoded packets.
+ *
+ * The capture loop hands each decoded {@link Packet} to {@link Engine.onPacket}; the engine
+ * updates the flow table, which calls the engine back with flow events, and the engine
+ * passes them on to the detectors unless the flow touches an allowlisted address. Time is
+ * the packet clock: the engine runs its housekeeping (idle timeouts, state expiry) when a
+ * packet's time passes the next second, and {@link Engine.tick} lets a live capture advance
+ * the clock on an idle link. Ordinary packets allocate nothing.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import { defaultFlowConfig } from "../flow/config.ts";
+ * const alerts: string[] = [];
+ * const engine = new Engine({
+ *   flow: { ...defaultFlowConfig, max_flows: 4096 },
+ *   allowlist: ["192.0.2.0/24"],
+ *   localAddresses: ["10.0.0.1"],
+ *   emit: (a) => alerts.push(a.signature),
+ * });
+ * engine.tick(0);
+ * engine.finish();
+ * ```
+ *
+ * @module
+ */
+
+import { LayerBit, type Packet } from "../decode/packet.ts";
+import { CidrSet } from "../flow/address.ts";
+import type { FlowConfig } from "../flow/config.ts";
+import {
+  type EndReasonCode,
+  FlowFlag,
+  type FlowListener,
+  FlowTable,
+  type OutcomeCode,
+} from "../flow/table.ts";
+import type { Alert, Direction } from "./alert.ts";
+import { sectionDefaults } from "../config/spec.ts";
+import { scanDetectors } from "./config.ts";
+import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+
+/** How to build an {@link Engine}. */
+export interface EngineOptions {
+  /** The `[flow]` section. */
+  flow: FlowConfig;
+  /**
+   * Validated detector sections by name (`"scan.trw"` → its values). A missing section or
+   * missing key takes the declared default; a section with `enabled = false` is not run.
+   */
+  detectors?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Detector definitions to run (default: every scan detector). */
+  definitions?: readonly DetectorDefinition[];
+  /** Addresses/CIDRs never counted, as source or destination (`response.allowlist`). */
+  allowlist: readonly string[] | CidrSet;
+  /** This host's addresses (for alert directions). Empty: every source is judged alike. */
+  localAddresses: readonly string[];
+  /** Receives every alert. */
+  emit: (alert: Alert) => void;
+}
+
+/** Engine counters. */
+export interface EngineStats {
+  packets: number;
+  /** Flows in the table now, created, evicted, timed out. */
+  flows: number;
+  flowsCreated: number;
+  evictions: number;
+  flowTimeouts: number;
+  /** Packets not tracked as flows (no IP, non-first fragments, ICMP errors, ARP). */
+  untracked: number;
+  /** Events skipped because an endpoint is allowlisted. */
+  allowlisted: number;
+  alerts: number;
+  /** Per detector: keys tracked, keys evicted by its cap, alerts. */
+  detectors: Record<string, { tracked: number; evictions: number; alerts: number }>;
+}
+
+/** Runs the flow table and the detectors over decoded packets. */
+export class Engine {
+  /** The flow table (read-only use by callers: stats, debugging). */
+  readonly flows: FlowTable;
+  private readonly detectors: { name: string; d: Detector }[] = [];
+  private readonly newFlowHooks: Detector[] = [];
+  private readonly packetHooks: Detector[] = [];
+  private readonly attemptHooks: Detector[] = [];
+  private readonly endHooks: Detector[] = [];
+  private readonly arpHooks: Detector[] = [];
+  private readonly allow: CidrSet;
+  private readonly local: CidrSet;
+  private readonly emitOut: (a: Alert) => void;
+  private packets = 0;
+  private alerts = 0;
+  private allowlisted = 0;
+  private nextHousekeeping = -Infinity;
+  private readonly arpWords = new Uint32Array(4);
+
+  constructor(opts: EngineOptions) {
+    this.flows = new FlowTable(opts.flow);
+    const listener: FlowListener = {
+      onNewFlow: (t, f, pkt) => this.flowNew(t, f, pkt),
+      onPacket: (t, f, pkt, fromI, isNew) => this.flowPacket(t, f, pkt, fromI, isNew),
+      onAttempt: (t, f, o, now) => this.flowAttempt(t, f, o, now),
+      onFlowEnd: (t, f, r, now) => this.flowEnd(t, f, r, now),
+    };
+    this.flows.addListener(listener);
+    this.allow = opts.allowlist instanceof CidrSet ? opts.allowlist : new CidrSet(opts.allowlist);
+    this.local = new CidrSet(opts.localAddresses);
+    this.emitOut = opts.emit;
+    const emit = (a: Alert) => {
+      this.alerts++;
+      this.emitOut(a);
+    };
+    const local = this.local;
+    const env: DetectorEnv = {
+      direction(fam, off, offO, tgt, tgtO): Direction {
+        const o = local.has(fam, off, offO), t = local.has(fam, tgt, tgtO);
+        return o && t ? "local" : o ? "outbound" : t ? "inbound" : "transit";
+      },
+    };
+    for (const def of opts.definitions ?? scanDetectors) {
+      const given = opts.detectors?.[def.name] ?? {};
+      const values = { ...sectionDefaults(def.defaults), ...given } as Record<string, unknown>;
+      if (values.enabled === false) continue;
+      // deno-lint-ignore no-explicit-any
+      const d = def.create(values as any, emit, env);
+      this.detectors.push({ name: def.name, d });
+      if (d.onNewFlow) this.newFlowHooks.push(d);
+      if (d.onPacket) this.packetHooks.push(d);
+      if (d.onAttempt) this.attemptHooks.push(d);
+      if (d.onFlowEnd) this.endHooks.push(d);
+      if (d.onArp) this.arpHooks.push(d);
+    }
+  }
+
+  /** Analyses one decoded packet (the caller owns and reuses `pkt`). */
+  onPacket(pkt: Packet): void {
+    this.packets++;
+    if (pkt.ts >= this.nextHousekeeping) this.tick(pkt.ts);
+    if ((pkt.layers & LayerBit.arp) !== 0) {
+      this.flows.update(pkt); // counts it as untracked and advances the clock
+      const w = this.arpWords;
+      w[0] = pkt.arp.senderIp;
+      if (this.allow.size > 0) {
+        if (this.allow.has(4, w)) {
+          this.allowlisted++;
+          return;
+        }
+        w[0] = pkt.arp.targetIp;
+        if (this.allow.has(4, w)) {
+          this.allowlisted++;
+          return;
+        }
+      }
+      const hooks = this.arpHooks;
+      for (let i = 0; i < hooks.length; i++) hooks[i]!.onArp!(pkt);
+      return;
+    }
+    this.flows.update(pkt);
+  }
+
+  /** Advances the clock to `now` (seconds): timeouts, unanswered attempts, state expiry. */
+  tick(now: number): void {
+    this.flows.tick(now);
+    const t = this.flows.now;
+    for (const { d } of this.detectors) d.tick?.(t);
+    this.nextHousekeeping = t + 1;
+  }
+
+  /**
+   * End of input (end of a capture file, shutdown): ends every flow. Attempts still waiting
+   * for a reply are not called unanswered: the capture stopped before they could be.
+   */
+  finish(): void {
+    this.flows.flush();
+  }
+
+  /** Counters. */
+  stats(): EngineStats {
+    const fs = this.flows.stats();
+    const detectors: EngineStats["detectors"] = {};
+    for (const { name, d } of this.detectors) {
+      detectors[name] = d.stats?.() ?? { tracked: 0, evictions: 0, alerts: 0 };
+    }
+    return {
+      packets: this.packets,
+      flows: fs.flows,
+      flowsCreated: fs.created,
+      evictions: fs.evictions,
+      flowTimeouts: fs.timeouts,
+      untracked: fs.untracked,
+      allowlisted: this.allowlisted,
+      alerts: this.alerts,
+      detectors,
+    };
+  }
+
+  // ---- FlowListener: filter allowlisted flows, fan out to detectors ----
+
+  private flowNew(t: FlowTable, f: number, pkt: Packet): void {
+    if (this.allow.size > 0) {
+      const fam = t.family[f]!, b = f * 4;
+      if (this.allow.has(fam, t.addrI, b) || this.allow.has(fam, t.addrR, b)) {
+        t.flags[f] = t.flags[f]! | FlowFlag.ignored;
+        this.allowlisted++;
+        return;
+      }
+    }
+    const hooks = this.newFlowHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onNewFlow!(t, f, pkt);
+  }
+
+  private flowPacket(t: FlowTable, f: number, pkt: Packet, fromI: boolean, isNew: boolean): void {
+    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    const hooks = this.packetHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onPacket!(t, f, pkt, fromI, isNew);
+  }
+
+  private flowAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
+    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    const hooks = this.attemptHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onAttempt!(t, f, outcome, now);
+  }
+
+  private flowEnd(t: FlowTable, f: number, reason: EndReasonCode, now: number): void {
+    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    const hooks = this.endHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i]!.onFlowEnd!(t, f, reason, now);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `scan.port`: vertical TCP scan. One source's failed connection attempts (refused by RST,
+ * unanswered, or ICMP-unreachable) to many distinct ports of one host within a window.
+ * Catches scans too slow or too mixed for TRW's run of failures, and stateless scanners.
+ * Successful connections are not counted, so a client opening many connections (FTP data
+ * channels, browsers) does not add up. Severity 2, signature_id 1000102.
+ *
+ * @module
+ */
+
+import type { SectionSpec, SectionValues } from "../config/spec.ts";
+import { formatIp, isMulticastOrBroadcast, pairKey } from "../flow/address.ts";
+import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
+import type { FlowTable } from "../flow/table.ts";
+import type { Alert } from "./alert.ts";
+import { evidenceTime, scanAlert } from "./_alert.ts";
+import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
+import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+
+const section = {
+  doc: "Vertical TCP port scan: failed TCP connection attempts from one source to many " +
+    "distinct ports of one host within a window. Severity 2, signature_id 1000102.",
+  keys: {
+    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    ports: {
+      type: "integer",
+      default: 20,
+      min: 2,
+      doc: "Distinct ports with failed attempts that make an alert. Lower catches smaller " +
+        "scans, raises false positives from clients probing a few closed ports.",
+    },
+    window: {
+      type: "duration",
+      default: 300,
+      min: 1,
+      doc: "Counting window; also how long a quiet source is remembered (and after which " +
+        "it may alert again). Longer catches slower scans but keeps more state and joins " +
+        "unrelated failures.",
+    },
+    max_keys: {
+      type: "integer",
+      default: 10_000,
+      min: 16,
+      doc: "Most (source, host) pairs tracked; least recently active evicted (counted). " +
+        "Each costs at most about 1 KB.",
+    },
+  },
+} as const satisfies SectionSpec;
+
+/** The `scan.port` detector definition. */
+export const portScanDetector: DetectorDefinition<typeof section> = {
+  name: "scan.port",
+  signatureId: 1000102,
+  defaults: section,
+  create(config, emit, env) {
+    return new PortScanDetector(config, emit, env);
+  },
+};
+
+class PortScanDetector implements Detector {
+  private readonly w: ScanWindow;
+  private alerts = 0;
+
+  constructor(
+    cfg: SectionValues<typeof section>,
+    private readonly emit: (a: Alert) => void,
+    private readonly env: DetectorEnv,
+  ) {
+    this.w = new ScanWindow(cfg.window, cfg.ports, cfg.max_keys);
+  }
+
+  onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
+    if (t.proto[f] !== 6 || !isFailedOutcome(outcome)) return;
+    const fam = t.family[f]!, b = f * 4;
+    if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
+    const port = t.portR[f]!;
+    const s = this.w.observe(pairKey(fam, t.addrI, b, t.addrR, b, 6), now, port);
+    if (s.fresh) s.fam = fam;
+    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(port);
+    // extra[0..2]: refused, unanswered, unreachable.
+    const i = outcome === Outcome.refused ? 0 : outcome === Outcome.unanswered ? 1 : 2;
+    s.extra[i] = s.extra[i]! + 1;
+    if (!this.w.crossed(s)) return;
+    this.alerts++;
+    const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
+    this.emit(scanAlert({
+      ts: now,
+      detector: "scan.port",
+      severity: 2,
+      signatureId: 1000102,
+      signature: `TCP port scan of ${dst} by ${src}`,
+      srcIp: src,
+      destIp: dst,
+      destPort: null,
+      proto: "TCP",
+      direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
+      spoofable: true,
+      evidence: {
+        probes: s.probes,
+        distinct_ports: s.distinct.size,
+        ports: sortedSample(s.sample),
+        refused: s.extra[0]!,
+        unanswered: s.extra[1]!,
+        unreachable: s.extra[2]!,
+        threshold: this.w.threshold,
+        window_s: this.w.window,
+        first: evidenceTime(s.firstTs),
+        last: evidenceTime(now),
+      },
+    }));
+  }
+
+  tick(now: number): void {
+    this.w.expire(now);
+  }
+
+  stats() {
+    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+  }
+}

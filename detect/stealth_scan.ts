@@ -1,0 +1,191 @@
+/**
+ * `scan.stealth`: probes with TCP flag combinations that no normal stack sends to open or
+ * use a connection: NULL (no flags), FIN alone, XMAS (FIN+PSH+URG), SYN+FIN, SYN+RST — these
+ * are counted whenever they are seen ("strong" kinds); and nmap's Maimon probe (FIN+ACK) and
+ * the ACK-scan probe (a bare ACK without payload), counted only when they start a flow (no
+ * connection known) — "weak" kinds, because a capture that starts mid-connection also sees
+ * ACKs and FIN+ACKs without a known flow, hence their higher threshold and per-host count.
+ * Every alert is spoofable: these are single forged-able packets. Severity 2,
+ * signature_id 1000105.
+ *
+ * @module
+ */
+
+import { type Packet, TcpFlag } from "../decode/packet.ts";
+import type { SectionSpec, SectionValues } from "../config/spec.ts";
+import { addressKey, formatIp, pairKey } from "../flow/address.ts";
+import type { FlowTable } from "../flow/table.ts";
+import type { Alert } from "./alert.ts";
+import { evidenceTime, scanAlert } from "./_alert.ts";
+import { SAMPLE_MAX, type ScanState, ScanWindow, sortedSample } from "./_scan_window.ts";
+import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+
+/** Stealth probe kinds, as evidence names them; index = kind code. */
+export const STEALTH_KINDS = [
+  "null",
+  "fin",
+  "xmas",
+  "syn_fin",
+  "syn_rst",
+  "maimon",
+  "ack",
+] as const;
+
+const F = TcpFlag.fin,
+  S = TcpFlag.syn,
+  R = TcpFlag.rst,
+  P = TcpFlag.psh,
+  A = TcpFlag.ack,
+  U = TcpFlag.urg;
+
+/**
+ * Classifies TCP flags as a stealth probe kind (index into {@link STEALTH_KINDS}), or -1.
+ * `startsFlow`: the packet created its flow (no connection was known). `payloadLen` matters
+ * for the ACK probe only.
+ */
+export function stealthKind(flags: number, startsFlow: boolean, payloadLen: number): number {
+  const core = flags & (F | S | R | P | A | U);
+  if ((core & (S | R)) === (S | R)) return 4;
+  if ((core & (S | F)) === (S | F)) return 3;
+  if (core === 0) return 0;
+  if ((core & (F | P | U)) === (F | P | U) && (core & (S | R | A)) === 0) return 2;
+  if ((core & (S | R | A)) === 0 && (core & F) !== 0) return 1;
+  if (!startsFlow) return -1;
+  if (core === (F | A)) return 5;
+  if (core === A && payloadLen === 0) return 6;
+  return -1;
+}
+
+const section = {
+  doc: "Stealth scans: TCP probes with flag combinations no normal stack sends (NULL, FIN, " +
+    "XMAS, SYN+FIN, SYN+RST), and FIN+ACK (Maimon) or bare ACK probes that start no known " +
+    "connection. Severity 2, signature_id 1000105; always spoofable.",
+  keys: {
+    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    probes: {
+      type: "integer",
+      default: 3,
+      min: 1,
+      doc: "Distinct (host, port) targets of NULL/FIN/XMAS/SYN+FIN/SYN+RST probes from one " +
+        "source that make an alert. These never occur in normal traffic, so the threshold " +
+        "is small; 1 alerts on a single odd packet (corrupt packets then raise alerts).",
+    },
+    weak_probes: {
+      type: "integer",
+      default: 10,
+      min: 2,
+      doc: "Distinct ports of one host hit by flow-less FIN+ACK or bare ACK probes from one " +
+        "source that make an alert. Captures that start mid-connection see such packets " +
+        "(one per open connection), so lower values raise false positives on busy hosts.",
+    },
+    window: {
+      type: "duration",
+      default: 300,
+      min: 1,
+      doc: "Counting window; also how long a quiet source is remembered.",
+    },
+    max_keys: {
+      type: "integer",
+      default: 10_000,
+      min: 16,
+      doc: "Most sources (and source-host pairs) tracked; least recently active evicted.",
+    },
+  },
+} as const satisfies SectionSpec;
+
+/** The `scan.stealth` detector definition. */
+export const stealthScanDetector: DetectorDefinition<typeof section> = {
+  name: "scan.stealth",
+  signatureId: 1000105,
+  defaults: section,
+  create(config, emit, env) {
+    return new StealthScanDetector(config, emit, env);
+  },
+};
+
+class StealthScanDetector implements Detector {
+  private readonly strong: ScanWindow;
+  private readonly weak: ScanWindow;
+  private alerts = 0;
+
+  constructor(
+    cfg: SectionValues<typeof section>,
+    private readonly emit: (a: Alert) => void,
+    private readonly env: DetectorEnv,
+  ) {
+    this.strong = new ScanWindow(cfg.window, cfg.probes, cfg.max_keys);
+    this.weak = new ScanWindow(cfg.window, cfg.weak_probes, cfg.max_keys);
+  }
+
+  onPacket(t: FlowTable, f: number, pkt: Packet, fromInitiator: boolean, isNew: boolean): void {
+    if (t.proto[f] !== 6) return;
+    const flags = pkt.tcp.flags;
+    // Fast exit for the ordinary: ACK set without SYN/RST/FIN on a known flow.
+    if (!isNew && (flags & (A | S | R | F)) === A) return;
+    const kind = stealthKind(flags, isNew, pkt.payloadLen);
+    if (kind < 0) return;
+    const fam = t.family[f]!, b = f * 4;
+    // The prober is the packet's sender.
+    const srcW = fromInitiator ? t.addrI : t.addrR, dstW = fromInitiator ? t.addrR : t.addrI;
+    const dport = fromInitiator ? t.portR[f]! : t.portI[f]!;
+    const now = pkt.ts;
+    let s: ScanState, w: ScanWindow;
+    if (kind <= 4) {
+      w = this.strong;
+      s = w.observe(addressKey(fam, srcW, b), now, pairKey(fam, dstW, b, dstW, b, dport));
+      if (s.added && s.sample.length < SAMPLE_MAX) {
+        s.sample.push(`${formatIp(fam, dstW, b)}${fam === 6 ? "." : ":"}${dport}`);
+      }
+    } else {
+      w = this.weak;
+      s = w.observe(pairKey(fam, srcW, b, dstW, b, 6), now, dport);
+      if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(dport);
+    }
+    s.extra[kind] = s.extra[kind]! + 1;
+    if (s.fresh) s.fam = fam;
+    if (!w.crossed(s)) return;
+    this.alerts++;
+    const src = formatIp(fam, srcW, b), dst = formatIp(fam, dstW, b);
+    const kinds: { [k: string]: number } = {};
+    for (let i = 0; i < STEALTH_KINDS.length; i++) {
+      if (s.extra[i]! > 0) kinds[STEALTH_KINDS[i]!] = s.extra[i]!;
+    }
+    const names = Object.keys(kinds).map((k) => k.toUpperCase()).join("/");
+    this.emit(scanAlert({
+      ts: now,
+      detector: "scan.stealth",
+      severity: 2,
+      signatureId: 1000105,
+      signature: `TCP ${names} stealth scan by ${src}`,
+      srcIp: src,
+      destIp: dst,
+      destPort: null,
+      proto: "TCP",
+      direction: this.env.direction(fam, srcW, b, dstW, b),
+      spoofable: true,
+      evidence: {
+        probes: s.probes,
+        kinds,
+        distinct_targets: s.distinct.size,
+        targets: sortedSample(s.sample),
+        threshold: w.threshold,
+        window_s: w.window,
+        first: evidenceTime(s.firstTs),
+        last: evidenceTime(now),
+      },
+    }));
+  }
+
+  tick(now: number): void {
+    this.strong.expire(now);
+    this.weak.expire(now);
+  }
+
+  stats() {
+    return {
+      tracked: this.strong.states.size + this.weak.states.size,
+      evictions: this.strong.states.evictions + this.weak.states.evictions,
+      alerts: this.alerts,
+    };
+  }
+}
