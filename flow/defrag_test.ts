@@ -412,7 +412,12 @@ Deno.test("Defragmenter.push() with policy first splits a fragment spanning held
   want.fill(1, 8, 16);
   want.fill(2, 24, 32);
   want.fill(3, 40);
-  assert.deepEqual(pushAll(d, pieces), [ipv4Datagram(f, want)]);
+  assert.deepEqual(pushAll(d, pieces.slice(0, 3)), []);
+  // The pieces stay sorted after the split: a later conflicting copy of 8..16 is found.
+  assert.equal(push(d, ipv4Fragment(f, 8, true, new Uint8Array(8).fill(7))), null);
+  assert.equal(d.stats()["defrag.overlap"], 2);
+  assert.equal(d.stats()["defrag.overlap_conflict"], 2);
+  assert.deepEqual(push(d, pieces[3]!), ipv4Datagram(f, want));
 });
 
 Deno.test("Defragmenter.push() with policy drop_conflict discards on differing bytes only", () => {
@@ -502,9 +507,9 @@ Deno.test("Defragmenter.push() drops a fragment with MF set and a length not a m
 
 Deno.test("Defragmenter.push() discards datagrams longer than the IP length field allows", () => {
   const d = new Defragmenter();
-  // Ping of death: a last fragment at offset 65528 with 16 bytes, 20 + 65544 > 65535.
+  // Ping of death: a last fragment at offset 65512 with 16 bytes, 20 + 65528 > 65535.
   pushAll(d, [ipv4Fragment({ protocol: 1 }, 0, true, pattern(16))]);
-  assert.equal(push(d, ipv4Fragment({ protocol: 1 }, 65528, false, pattern(16))), null);
+  assert.equal(push(d, ipv4Fragment({ protocol: 1 }, 65512, false, pattern(16))), null);
   assert.equal(d.inProgress, 0);
   // IPv6: fragmentable part ending past 65535 with 8 bytes of hop-by-hop.
   assert.equal(push(d, ipv6Fragment({ hopByHop: true }, 65520, false, pattern(16))), null);
@@ -515,6 +520,18 @@ Deno.test("Defragmenter.push() discards datagrams longer than the IP length fiel
   const outs = pushAll(e, ipv4Fragments({ protocol: 253 }, big, 1480));
   assert.equal(outs.length, 1);
   assert.equal(outs[0]!.length, 65535);
+});
+
+Deno.test("Defragmenter.push() checks the length again with the first fragment's longer header", () => {
+  // Later fragments have 20-byte headers (20 + 65512 fits); the first has 20 bytes of NOP
+  // options, and 40 + 65512 does not.
+  const frags = ipv4Fragments({ protocol: 253 }, pattern(65512), 1480);
+  const nops = new Uint8Array(20).fill(1);
+  frags[0] = ipv4Fragment({ protocol: 253, options: nops }, 0, true, pattern(1480));
+  const d = new Defragmenter();
+  assert.deepEqual(pushAll(d, frags), []);
+  assert.equal(d.stats()["defrag.too_large"], 1);
+  assert.equal(d.inProgress, 0);
 });
 
 Deno.test("Defragmenter.push() counts a first fragment too short for the TCP header", () => {
@@ -552,7 +569,7 @@ Deno.test("Defragmenter.push() drops IPv4 fragments with a wrong checksum or not
 // Limits
 
 Deno.test("Defragmenter.push() discards a datagram with more than max_fragments fragments", () => {
-  const d = new Defragmenter(config({ max_fragments: 10 }));
+  const d = new Defragmenter(config({ max_fragments: 11 }));
   const frags = ipv4Fragments({ protocol: 253 }, pattern(96), 8); // 12 fragments
   assert.deepEqual(pushAll(d, frags), []);
   assert.equal(d.stats()["defrag.too_many_fragments"], 1);
