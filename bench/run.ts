@@ -1,0 +1,491 @@
+/**
+ * Benchmarks of the capture source layer, each timed against `tcpdump -r FILE -w /dev/null`
+ * on the same file in the same run (DESIGN.md, Speed).
+ *
+ * Usage: deno task bench [--runs N] [--capture PATH] [--only NAME,NAME] [--live-packets N]
+ *
+ * Sections are entries of {@link sections}: a name and an async function that gets the
+ * shared {@link BenchContext} and returns result rows. Add a section (full pipeline, memory)
+ * by pushing to `sections` or with `registerSection()` from another module imported here.
+ * Prints a table and writes bench/out/results.json.
+ *
+ * @module
+ */
+
+import { CaptureFileReader, newFrame } from "../ffi/file_reader.ts";
+import { libpcapVersion, openOfflineWithLibpcap } from "../ffi/libpcap.ts";
+import { PcapWriter } from "../ffi/pcap_writer.ts";
+import { DEFAULT_CAPTURE_PATH, DEFAULT_PACKETS, generateCapture } from "../scripts/gen_capture.ts";
+import { createTestNet, run } from "../tests/netns.ts";
+import type { Frame } from "../decode/packet.ts";
+import { cpuSeconds } from "./_live_drain.ts";
+
+/** What every section gets. */
+export interface BenchContext {
+  /** The generated capture. */
+  capture: string;
+  /** Packets in it (counted once by the TS reader). */
+  packets: number;
+  /** Timed runs per measurement (median reported). */
+  runs: number;
+  /** tcpdump's raw read rate (packets/s) in this run: the reference for ratios. */
+  tcpdumpRate: number;
+  /** Options from the command line. */
+  livePackets: number;
+  /** Output folder (git-ignored). */
+  outDir: string;
+}
+
+/** One row of the results table. */
+export interface BenchResult {
+  section: string;
+  /** What was measured. */
+  name: string;
+  /** Median packets per second, or null when not applicable. */
+  packetsPerSec: number | null;
+  /** packetsPerSec / tcpdump's raw read rate, or null. */
+  ratio: number | null;
+  /** Packets per second of every timed run. */
+  runs: number[];
+  /** Other figures (drops, packets received ...). */
+  extra?: Record<string, unknown>;
+  /** Why a section was skipped or what to know about it. */
+  note?: string;
+}
+
+/** A benchmark section. */
+export interface BenchSection {
+  name: string;
+  run(ctx: BenchContext): Promise<BenchResult[]>;
+}
+
+/** The registry, run in order. */
+export const sections: BenchSection[] = [];
+
+/** Adds a section to the registry. */
+export function registerSection(section: BenchSection): void {
+  sections.push(section);
+}
+
+/** Median of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Times `fn` `runs` times after one warm-up; returns packets/s of each run. */
+export function timeRuns(runs: number, fn: () => number): number[] {
+  fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const n = fn();
+    const s = (performance.now() - t0) / 1000;
+    out.push(n / s);
+  }
+  return out;
+}
+
+function row(
+  ctx: BenchContext,
+  section: string,
+  name: string,
+  runs: number[],
+  extra?: Record<string, unknown>,
+): BenchResult {
+  const pps = median(runs);
+  return {
+    section,
+    name,
+    packetsPerSec: pps,
+    ratio: ctx.tcpdumpRate > 0 ? pps / ctx.tcpdumpRate : null,
+    runs,
+    ...(extra ? { extra } : {}),
+  };
+}
+
+// --- sections ------------------------------------------------------------------------------
+
+/** (1) tcpdump's raw read: the reference. */
+async function tcpdumpRead(ctx: BenchContext): Promise<number[]> {
+  const runs: number[] = [];
+  await run(["tcpdump", "-r", ctx.capture, "-w", "/dev/null"]); // warm the page cache
+  for (let i = 0; i < ctx.runs; i++) {
+    const t0 = performance.now();
+    const r = await run(["tcpdump", "-r", ctx.capture, "-w", "/dev/null"]);
+    const s = (performance.now() - t0) / 1000;
+    if (r.code !== 0) throw new Error(`tcpdump -r failed: ${r.stderr.trim()}`);
+    runs.push(ctx.packets / s);
+  }
+  return runs;
+}
+
+registerSection({
+  name: "tcpdump",
+  async run(ctx) {
+    const runs = await tcpdumpRead(ctx);
+    ctx.tcpdumpRate = median(runs);
+    return [row(ctx, "tcpdump", "tcpdump -r FILE -w /dev/null (wall, incl. process start)", runs)];
+  },
+});
+
+function readAllTs(path: string, f: Frame): number {
+  const r = CaptureFileReader.open(path);
+  let n = 0, bytes = 0;
+  while (r.next(f)) {
+    n++;
+    bytes += f.caplen;
+  }
+  r.close();
+  if (r.error !== null) throw new Error(r.error);
+  if (bytes < 0) throw new Error("unreachable");
+  return n;
+}
+
+registerSection({
+  name: "ts-reader",
+  run(ctx) {
+    const f = newFrame();
+    return Promise.resolve([
+      row(
+        ctx,
+        "ts-reader",
+        "TS reader (CaptureFileReader.next)",
+        timeRuns(ctx.runs, () => readAllTs(ctx.capture, f)),
+      ),
+    ]);
+  },
+});
+
+registerSection({
+  name: "ts-reader-decode",
+  async run(ctx) {
+    // decode/ is written by another engineer: use it when it is there.
+    // A non-literal specifier: this file type-checks and runs whether decode/ exists or not.
+    const decodeModule = "../decode/mod.ts";
+    let mod: {
+      decodeFrame?: (frame: Frame, pkt: { layers: number }) => void;
+      Packet?: new () => { layers: number };
+    };
+    try {
+      mod = await import(decodeModule);
+    } catch (e) {
+      return [{
+        section: "ts-reader-decode",
+        name: "TS reader + decodeFrame",
+        packetsPerSec: null,
+        ratio: null,
+        runs: [],
+        note: `skipped: decode/mod.ts cannot be loaded (${e instanceof Error ? e.message : e})`,
+      }];
+    }
+    const decodeFrame = mod.decodeFrame, Packet = mod.Packet;
+    if (decodeFrame === undefined || Packet === undefined) {
+      return [{
+        section: "ts-reader-decode",
+        name: "TS reader + decodeFrame",
+        packetsPerSec: null,
+        ratio: null,
+        runs: [],
+        note: "skipped: decode/mod.ts does not export decodeFrame and Packet yet",
+      }];
+    }
+    const f = newFrame();
+    const pkt = new Packet();
+    let layers = 0;
+    const runs = timeRuns(ctx.runs, () => {
+      const r = CaptureFileReader.open(ctx.capture);
+      let n = 0;
+      while (r.next(f)) {
+        decodeFrame(f, pkt);
+        layers |= pkt.layers;
+        n++;
+      }
+      r.close();
+      return n;
+    });
+    return [row(ctx, "ts-reader-decode", "TS reader + decodeFrame", runs, { layersSeen: layers })];
+  },
+});
+
+registerSection({
+  name: "libpcap-fast-path",
+  run(ctx) {
+    const f = newFrame();
+    const runs = timeRuns(ctx.runs, () => {
+      const h = openOfflineWithLibpcap(ctx.capture, "micro");
+      let n = 0;
+      while (h.next(f)) n++;
+      const error = h.error;
+      h.close();
+      if (error !== null) throw new Error(error);
+      return n;
+    });
+    return Promise.resolve([
+      row(ctx, "libpcap-fast-path", "libpcap pcap_next_ex + memcpy (BigInt u64 fast path)", runs),
+    ]);
+  },
+});
+
+/** Writes the first `count` packets of the capture to `path`. */
+function writeSlice(src: string, path: string, count: number): number {
+  const r = CaptureFileReader.open(src);
+  const w = PcapWriter.create(path, { linkType: r.linkType });
+  const f = newFrame();
+  let n = 0;
+  while (n < count && r.next(f)) {
+    w.write(f);
+    n++;
+  }
+  w.close();
+  r.close();
+  return n;
+}
+
+interface DrainReport {
+  packets: number;
+  bytes: number;
+  busySeconds: number;
+  spanSeconds: number;
+  cpuSeconds: number;
+  stats: { received: number; dropped: number; ifDropped: number };
+}
+
+registerSection({
+  name: "live-drain",
+  async run(ctx) {
+    const base = {
+      section: "live-drain",
+      packetsPerSec: null,
+      ratio: null,
+      runs: [] as number[],
+    };
+    if (Deno.uid() !== 0) return [{ ...base, name: "live drain", note: "skipped: needs root" }];
+    const tcpreplay = (await run(["tcpreplay", "--version"]).catch(() => ({ code: 127 }))).code;
+    if (tcpreplay !== 0) {
+      return [{
+        ...base,
+        name: "live drain",
+        note: "skipped: tcpreplay is not installed (apt-get install tcpreplay)",
+      }];
+    }
+    const slice = `${ctx.outDir}/live_slice.pcap`;
+    const sliceCount = writeSlice(ctx.capture, slice, ctx.livePackets);
+    const net = await createTestNet(11);
+    const results: BenchResult[] = [];
+    try {
+      // Drop nothing on the sending side: raise the veth queue.
+      await net.run(net.nsA, ["ip", "link", "set", net.ifA, "txqueuelen", "10000"]);
+      const replay = async () => {
+        const r = await net.run(net.nsA, ["tcpreplay", "--topspeed", "-q", "-i", net.ifA, slice]);
+        const m = /Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(r.stdout);
+        const sent = /Actual: (\d+) packets/.exec(r.stdout);
+        return { pps: m ? Number(m[1]) : NaN, sent: sent ? Number(sent[1]) : NaN, out: r };
+      };
+      const ours: BenchResult["runs"] = [], oursExtra: Record<string, unknown>[] = [];
+      const theirs: number[] = [], theirsExtra: Record<string, unknown>[] = [];
+      const liveRuns = Math.max(1, Math.min(ctx.runs, 3));
+      for (let i = 0; i < liveRuns; i++) {
+        // pcap_ts LiveCapture
+        const helper = new URL("./_live_drain.ts", import.meta.url).pathname;
+        const child = net.spawn(net.nsB, ["deno", "run", "--allow-all", helper, net.ifB], {
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "piped",
+        });
+        const rd = child.stdout.getReader();
+        let out = "";
+        while (!out.includes("ready\n")) {
+          const { value, done } = await rd.read();
+          if (done) break;
+          out += new TextDecoder().decode(value);
+        }
+        const sent = await replay();
+        await new Promise((ok) => setTimeout(ok, 500));
+        await child.stdin.close();
+        for (;;) {
+          const { value, done } = await rd.read();
+          if (done) break;
+          out += new TextDecoder().decode(value);
+        }
+        await child.status;
+        const rep = JSON.parse(out.slice(out.indexOf("ready\n") + 6)) as DrainReport;
+        ours.push(rep.packets / Math.max(rep.cpuSeconds, 0.01));
+        oursExtra.push({
+          sent: sent.sent,
+          senderPps: sent.pps,
+          received: rep.packets,
+          dropped: rep.stats.dropped,
+          ifDropped: rep.stats.ifDropped,
+          cpuSeconds: rep.cpuSeconds,
+          busyDrainPps: Math.round(rep.packets / Math.max(rep.busySeconds, 1e-6)),
+          wallPps: Math.round(rep.packets / Math.max(rep.spanSeconds, 1e-6)),
+        });
+
+        // tcpdump on the same traffic
+        const td = net.spawn(net.nsB, [
+          "tcpdump",
+          "-i",
+          net.ifB,
+          "-w",
+          "/dev/null",
+          "-B",
+          String(64 << 10),
+          "--immediate-mode",
+        ]);
+        // tcpdump prints "listening on" to stderr once ready.
+        const errReader = td.stderr.getReader();
+        let err = "";
+        while (!err.includes("listening on")) {
+          const { value, done } = await errReader.read();
+          if (done) break;
+          err += new TextDecoder().decode(value);
+        }
+        const cpuBefore = cpuSeconds(td.pid);
+        const sent2 = await replay();
+        await new Promise((ok) => setTimeout(ok, 500));
+        const cpuTd = cpuSeconds(td.pid) - cpuBefore;
+        td.kill("SIGINT");
+        for (;;) {
+          const { value, done } = await errReader.read();
+          if (done) break;
+          err += new TextDecoder().decode(value);
+        }
+        await td.status;
+        const captured = Number(/(\d+) packets? captured/.exec(err)?.[1] ?? NaN);
+        const dropped = Number(/(\d+) packets? dropped by kernel/.exec(err)?.[1] ?? NaN);
+        theirs.push(captured / Math.max(cpuTd, 0.01));
+        theirsExtra.push({
+          sent: sent2.sent,
+          senderPps: sent2.pps,
+          received: captured,
+          dropped,
+          cpuSeconds: cpuTd,
+        });
+      }
+      const oursMedian = median(ours), theirsMedian = median(theirs);
+      results.push({
+        section: "live-drain",
+        name: `LiveCapture drain (${sliceCount} pkts via tcpreplay --topspeed, pkts / CPU s)`,
+        packetsPerSec: oursMedian,
+        ratio: theirsMedian > 0 ? oursMedian / theirsMedian : null,
+        runs: ours,
+        extra: { ratioIs: "vs tcpdump's drain in the same run", runs: oursExtra },
+      });
+      results.push({
+        section: "live-drain",
+        name: "tcpdump -i drain (same traffic, pkts / CPU s)",
+        packetsPerSec: theirsMedian,
+        ratio: 1,
+        runs: theirs,
+        extra: { runs: theirsExtra },
+      });
+    } finally {
+      await net.close();
+    }
+    return results;
+  },
+});
+
+// --- main ----------------------------------------------------------------------------------
+
+function fmtRate(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return "-";
+  return x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : `${(x / 1e3).toFixed(0)} k`;
+}
+
+function printTable(results: BenchResult[]): void {
+  const lines = [["section", "measure", "packets/s (median)", "× tcpdump", "runs"]];
+  for (const r of results) {
+    lines.push([
+      r.section,
+      r.name,
+      fmtRate(r.packetsPerSec),
+      r.ratio === null ? "-" : r.ratio.toFixed(2),
+      r.note ?? r.runs.map((x) => fmtRate(x)).join(", "),
+    ]);
+  }
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  for (const [i, l] of lines.entries()) {
+    console.log(l.map((c, j) => c.padEnd(widths[j]!)).join("  "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  for (const r of results) {
+    if (r.extra) console.log(`${r.section}: ${JSON.stringify(r.extra)}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = [...Deno.args];
+  let runs = 5, capture = DEFAULT_CAPTURE_PATH, only: string[] | null = null, livePackets = 200_000;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) {
+        console.error(`Option ${a} needs a value`);
+        Deno.exit(2);
+      }
+      return v;
+    };
+    if (a === "--runs") runs = Number(value());
+    else if (a === "--capture") capture = value();
+    else if (a === "--only") only = value().split(",");
+    else if (a === "--live-packets") livePackets = Number(value());
+    else {
+      console.error(
+        `Unknown option "${a}": usage: bench/run.ts [--runs N] [--capture PATH] [--only a,b] [--live-packets N]`,
+      );
+      Deno.exit(2);
+    }
+  }
+  const outDir = "bench/out";
+  Deno.mkdirSync(outDir, { recursive: true });
+  try {
+    Deno.statSync(capture);
+  } catch {
+    console.log(`generating ${capture} (${DEFAULT_PACKETS} packets) ...`);
+    generateCapture(capture, DEFAULT_PACKETS);
+  }
+  const packets = readAllTs(capture, newFrame());
+  const ctx: BenchContext = { capture, packets, runs, tcpdumpRate: 0, livePackets, outDir };
+  console.log(
+    `capture ${capture}: ${packets} packets, ${
+      (Deno.statSync(capture).size / 1e6).toFixed(0)
+    } MB; ` +
+      `${runs} runs each; Deno ${Deno.version.deno}; ${libpcapVersion()}`,
+  );
+  const results: BenchResult[] = [];
+  for (const s of sections) {
+    if (only !== null && s.name !== "tcpdump" && !only.includes(s.name)) continue;
+    try {
+      results.push(...await s.run(ctx));
+    } catch (e) {
+      results.push({
+        section: s.name,
+        name: s.name,
+        packetsPerSec: null,
+        ratio: null,
+        runs: [],
+        note: `failed: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    }
+  }
+  printTable(results);
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  const json = {
+    date: new Date().toISOString(),
+    deno: Deno.version.deno,
+    libpcap: libpcapVersion(),
+    cpu,
+    cores: navigator.hardwareConcurrency,
+    capture: { path: capture, packets, bytes: Deno.statSync(capture).size },
+    runs,
+    results,
+  };
+  Deno.writeTextFileSync(`${outDir}/results.json`, JSON.stringify(json, null, 2) + "\n");
+  console.log(`wrote ${outDir}/results.json`);
+}
+
+if (import.meta.main) await main();
