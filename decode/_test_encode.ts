@@ -297,3 +297,17 @@ export function encodeLoopback(
   new DataView(b.buffer).setUint32(0, family, littleEndian);
   return concat(b, payload);
 }
+
+import { decodeFrame } from "./frame.ts";
+import { Packet } from "./packet.ts";
+
+/** Decodes `bytes` as one frame of `linkType` into a fresh Packet. */
+export function decodeBytes(
+  bytes: Uint8Array,
+  linkType: number,
+  opts: { caplen?: number; len?: number; tsSec?: number; tsNsec?: number; offset?: number } = {},
+): Packet {
+  const pkt = new Packet();
+  decodeFrame(frameOf(bytes, linkType, opts), pkt);
+  return pkt;
+}
