@@ -117,7 +117,10 @@ Deno.test("decodeEthernet() leaves an 802.3 length field and unknown EtherTypes 
     assert.equal(pkt.layers, LayerBit.ethernet);
     assert.equal(pkt.payloadOffset, 14);
     assert.equal(pkt.payloadLen, 46);
-    assert.equal((packetToJson(pkt).eth as { type: string }).type, type === 0x88cc ? "0x88cc" : "0x0026");
+    assert.equal(
+      (packetToJson(pkt).eth as { type: string }).type,
+      type === 0x88cc ? "0x88cc" : "0x0026",
+    );
   }
 });
 
