@@ -20,6 +20,10 @@
  *   named constant below with its reason.
  * - Fragments are never trusted: malformed, truncated or hostile fragments are counted
  *   (see {@link DEFRAG_COUNTERS}) and dropped; nothing here throws on packet bytes.
+ * - Cost, measured on the development machine (shared, noisy): about 4 µs per 1480-byte
+ *   fragment of ordinary 3-fragment datagrams, and 3 to 9 µs per fragment of a flood of
+ *   never-completing fragments (then mostly eviction and garbage collection of the copies).
+ *   Fine for the rare fragment; a fragment flood costs a core at about 250,000 fragments/s.
  *
  * @module
  */
