@@ -140,9 +140,10 @@ export class WebhookChannel implements NotifyChannel {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (e) {
-      throw new NotifyError(`POST ${safeUrl(req.url)}: ${e instanceof Error ? e.message : e}`, {
-        cause: e,
-      });
+      // No `cause`: fetch's own message names the full URL, and tokens often live in it.
+      const why = (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+        .replaceAll(req.url, safeUrl(req.url));
+      throw new NotifyError(`POST ${safeUrl(req.url)}: ${scrubUrls(why)}`);
     }
     const text = await res.text().catch(() => "");
     if (!res.ok) {
@@ -153,6 +154,11 @@ export class WebhookChannel implements NotifyChannel {
       );
     }
   }
+}
+
+/** Every URL in `text` without its credentials, query and fragment. */
+export function scrubUrls(text: string): string {
+  return text.replace(/https?:\/\/[^\s)"'<>]+/g, (u) => safeUrl(u));
 }
 
 /** The URL without credentials or query (tokens often live there), for error messages. */
