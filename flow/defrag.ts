@@ -348,9 +348,12 @@ export class Defragmenter {
       this.#setHeader(d, buf, f);
       if (f.dataLen < minTransportHeader(f.protocol)) c["defrag.tiny_first"]++;
     }
-    this.#enforceMemoryCap();
-    if (d.dead) return null;
-    if (d.header === null || d.dataEnd < 0 || d.held !== d.dataEnd) return null;
+    if (d.header === null || d.dataEnd < 0 || d.held !== d.dataEnd) {
+      // Checked only while incomplete, so that a datagram this fragment completes is never
+      // evicted for the memory it is about to give back.
+      this.#enforceMemoryCap();
+      return null;
+    }
     this.#discard(d);
     if (d.header.length - (d.version === 4 ? 0 : IPV6_HEADER) + d.dataEnd > limit) {
       // The first fragment's header was longer than the one the limit was checked with.

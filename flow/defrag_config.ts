@@ -48,7 +48,7 @@ export const defragSection = {
     memory_cap: {
       type: "integer",
       default: 33554432,
-      min: 65536,
+      min: 1048576, // room for a dozen 64 KiB datagrams: below that large ones never complete
       max: 4294967296,
       doc: "Bytes held for datagrams in reassembly (fragment copies plus bookkeeping); beyond " +
         "it the oldest datagrams are evicted (Suricata defrag.memcap is 32 MiB, Linux " +

@@ -583,22 +583,48 @@ Deno.test("Defragmenter.push() evicts the oldest datagram beyond max_datagrams",
   push(d, sets[0]![0]!, 1);
   push(d, sets[1]![0]!, 2);
   push(d, sets[2]![0]!, 3); // evicts id 1
-  assert.equal(d.stats()["defrag.evicted"], 1);
+  // 3036 bytes charged for it: the two oldest one-fragment datagrams go.
+  assert.equal(d.stats()["defrag.evicted"], 2);
   assert.equal(push(d, sets[0]![1]!, 4), null); // evicts id 2, starts id 1 afresh
   assert.equal(push(d, sets[2]![1]!, 5)?.length, 1428);
   assert.equal(d.stats()["defrag.evicted"], 2);
 });
 
 Deno.test("Defragmenter.push() evicts the oldest datagrams beyond memory_cap", () => {
-  const d = new Defragmenter(config({ memory_cap: 65536 }));
-  // Each datagram holds a 1400-byte first fragment: about 2.6 KiB with bookkeeping.
-  for (let id = 0; id < 100; id++) push(d, ipv4Fragment({ id }, 0, true, pattern(1400)), id);
+  const d = new Defragmenter(config({ memory_cap: 1048576 }));
+  // Each datagram holds a 1400-byte first fragment: 1024 + 20 + 256 + 1400 + 256 = 2956
+  // bytes charged, so 354 fit in 1 MiB.
+  for (let id = 0; id < 1000; id++) push(d, ipv4Fragment({ id }, 0, true, pattern(1400)), 1);
   const s = d.stats();
-  assert.ok(s["defrag.memory_bytes"] <= 65536, `${s["defrag.memory_bytes"]}`);
-  assert.equal(s["defrag.in_progress"] + s["defrag.evicted"], 100);
-  assert.ok(s["defrag.evicted"] > 70);
-  // The newest are kept.
-  assert.equal(push(d, ipv4Fragment({ id: 99 }, 1400, false, pattern(8)), 100)?.length, 1428);
+  assert.ok(s["defrag.memory_bytes"] <= 1048576, `${s["defrag.memory_bytes"]}`);
+  assert.equal(s["defrag.in_progress"], 354);
+  assert.equal(s["defrag.evicted"], 646);
+  // The newest are kept, the oldest gone.
+  assert.equal(push(d, ipv4Fragment({ id: 999 }, 1400, false, pattern(8)), 2)?.length, 1428);
+  assert.equal(push(d, ipv4Fragment({ id: 0 }, 1400, false, pattern(8)), 2), null);
+});
+
+Deno.test("Defragmenter.push() completes a datagram at the memory cap instead of evicting it", () => {
+  const d = new Defragmenter(config({ memory_cap: 1048576 }));
+  const big = ipv4Fragments({ id: 1, protocol: 253 }, pattern(20000), 1480);
+  pushAll(d, big.slice(0, -1));
+  // Younger one-fragment datagrams (1564 bytes charged each) up to just below the cap.
+  let id = 2;
+  while (d.stats()["defrag.memory_bytes"] + 1564 <= 1048576) {
+    push(d, ipv4Fragment({ id: id++, protocol: 253 }, 0, true, pattern(8)));
+  }
+  assert.equal(d.stats()["defrag.evicted"], 0);
+  // The last fragment (720 bytes + 256 charged) would overflow the cap, but it completes the
+  // oldest datagram, which gives its memory back instead of being evicted.
+  assert.equal(push(d, big.at(-1)!)?.length, 20020);
+  assert.equal(d.stats()["defrag.evicted"], 0);
+  // Fragments that complete nothing do evict the oldest.
+  pushAll(d, big.slice(0, -1));
+  assert.equal(d.stats()["defrag.evicted"], 0);
+  push(d, ipv4Fragment({ id: id, protocol: 253 }, 0, true, pattern(1480)));
+  // 3036 bytes charged for it: the two oldest one-fragment datagrams go.
+  assert.equal(d.stats()["defrag.evicted"], 2);
+  assert.ok(d.stats()["defrag.memory_bytes"] <= 1048576);
 });
 
 Deno.test("Defragmenter rejects an unknown overlap policy", () => {
