@@ -297,7 +297,7 @@ export class FlowTable {
     const layers = pkt.layers;
     const now = pkt.ts;
     if (now > this.now) this.now = now;
-    this.expirePending(this.now);
+    this.expirePending();
     if ((layers & (LayerBit.ipv4 | LayerBit.ipv6)) === 0 || (layers & LayerBit.fragment) !== 0) {
       this.untracked++;
       return -1;
@@ -319,7 +319,7 @@ export class FlowTable {
       const t = pkt.icmp.type;
       const v6 = (layers & LayerBit.icmpv6) !== 0;
       if (v6 ? t < 128 : (t === 3 || t === 4 || t === 5 || t === 11 || t === 12)) {
-        this.icmpError(pkt, v6, now);
+        this.icmpError(pkt, v6);
         return -1;
       }
       if (v6 ? (t === 128 || t === 129) : (t === 8 || t === 0)) {
@@ -364,8 +364,8 @@ export class FlowTable {
     }
     this.lastSeen[f] = now;
     if (!isNew) {
-      if (proto === PROTO_TCP) this.tcpUpdate(f, tcpFlags, fromInitiator, now);
-      else if (!fromInitiator) this.replyUpdate(f, now);
+      if (proto === PROTO_TCP) this.tcpUpdate(f, tcpFlags, fromInitiator);
+      else if (!fromInitiator) this.replyUpdate(f);
     }
     this.touch(f);
     const ls = this.listeners;
@@ -384,7 +384,7 @@ export class FlowTable {
   tick(now: number): void {
     if (now > this.now) this.now = now;
     now = this.now;
-    this.expirePending(now);
+    this.expirePending();
     for (let c = 0; c < CLASS_COUNT; c++) {
       const limit = now - this.timeouts[c]!;
       let f = this.heads[c]!;
@@ -616,16 +616,16 @@ export class FlowTable {
     this.portR[f] = p;
   }
 
-  private tcpUpdate(f: number, fl: number, fromI: boolean, now: number): void {
+  private tcpUpdate(f: number, fl: number, fromI: boolean): void {
     const st = this.state[f]!;
     if ((fl & TcpFlag.rst) !== 0) {
-      if (!fromI && this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.refused, now);
+      if (!fromI && this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.refused);
       this.state[f] = TcpState.closed;
       this.setClass(f, CLASS_TCP_CLOSED);
       return;
     }
     if (!fromI) {
-      if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered, now);
+      if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered);
       if ((fl & (TcpFlag.syn | TcpFlag.ack)) === (TcpFlag.syn | TcpFlag.ack)) {
         if (st === TcpState.synSent) this.state[f] = TcpState.synReceived;
       }
@@ -653,15 +653,15 @@ export class FlowTable {
   }
 
   /** A UDP/ICMP/other packet from the responder. */
-  private replyUpdate(f: number, now: number): void {
-    if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered, now);
+  private replyUpdate(f: number): void {
+    if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered);
     if (this.state[f] !== 3) {
       this.state[f] = 3;
       if (this.proto[f] === PROTO_UDP) this.setClass(f, CLASS_UDP_EST);
     }
   }
 
-  private icmpError(pkt: Packet, v6: boolean, now: number): void {
+  private icmpError(pkt: Packet, v6: boolean): void {
     if ((pkt.layers & LayerBit.icmpQuote) === 0) return;
     const q = pkt.icmp.quoted;
     const fam = q.ipVersion;
@@ -672,8 +672,8 @@ export class FlowTable {
     // Port unreachable (ICMPv4 3/3, ICMPv6 1/4) means the host is there and refused.
     const portUnreachable = v6 ? (t === 1 && c === 4) : (t === 3 && c === 3);
     const unreachable = v6 ? t === 1 : t === 3;
-    if (portUnreachable) this.resolve(f, Outcome.refused, now);
-    else if (unreachable) this.resolve(f, Outcome.unreachable, now);
+    if (portUnreachable) this.resolve(f, Outcome.refused);
+    else if (unreachable) this.resolve(f, Outcome.unreachable);
   }
 
   private startAttempt(f: number, now: number): void {
@@ -697,17 +697,18 @@ export class FlowTable {
     this.pendNext[f] = -1;
   }
 
-  private resolve(f: number, outcome: OutcomeCode, now: number): void {
+  private resolve(f: number, outcome: OutcomeCode): void {
+    const now = this.now;
     this.pendUnlink(f);
     this.outcome[f] = outcome;
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) ls[i]!.onAttempt?.(this, f, outcome, now);
   }
 
-  private expirePending(now: number): void {
-    const limit = now - this.unansweredTimeout;
+  private expirePending(): void {
+    const limit = this.now - this.unansweredTimeout;
     while (this.pendHead >= 0 && this.attemptTs[this.pendHead]! <= limit) {
-      this.resolve(this.pendHead, Outcome.unanswered, now);
+      this.resolve(this.pendHead, Outcome.unanswered);
     }
   }
 

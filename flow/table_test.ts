@@ -197,7 +197,8 @@ Deno.test("FlowTable evicts the least recently seen flow when full and counts it
 });
 
 Deno.test("FlowTable keeps lookups right through many inserts and deletions (backward shift)", () => {
-  const t = table({ max_flows: 2048, udp_new_timeout: 10, udp_established_timeout: 10 }), p = new Packet();
+  const t = table({ max_flows: 2048, udp_new_timeout: 10, udp_established_timeout: 10 }),
+    p = new Packet();
   const slots = new Map<number, number>();
   for (let round = 0; round < 20; round++) {
     const base = round * 100;
