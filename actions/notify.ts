@@ -14,7 +14,6 @@
 
 import type { Alert, Severity } from "../detect/alert.ts";
 import {
-  alertToEveLocal,
   type BanEvent,
   emptyHeldBack,
   formatAlert,
@@ -26,6 +25,7 @@ import {
   type NotifyMessage,
 } from "./notify_format.ts";
 import type { SuppressionSummary } from "./suppress.ts";
+import { alertToEve } from "./eve.ts";
 
 export type { BanEvent, NotifyMessage } from "./notify_format.ts";
 
@@ -63,7 +63,7 @@ export interface NotifierOptions {
   readonly now?: () => number;
   /** Where failures and recoveries are reported. Default: `console.error`. */
   readonly log?: NotifyLog;
-  /** EVE form of an alert (pass `alertToEve` from `actions/eve.ts`); default a local copy. */
+  /** EVE form of an alert; default `alertToEve` from `actions/eve.ts` (action "allowed"). */
   readonly toEve?: (alert: Alert) => Record<string, unknown>;
   /** Run {@link Notifier.tick} on a timer of this many ms (unref'd); 0 = the caller ticks. */
   readonly tickMs?: number;
@@ -287,7 +287,7 @@ export class Notifier {
   ) {
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? ((level, msg) => console.error(`[${level}] ${msg}`));
-    this.#toEve = options.toEve ?? ((a) => alertToEveLocal(a));
+    this.#toEve = options.toEve ?? ((a) => alertToEve(a));
     this.#bans = options.bans ?? "add";
     const now = this.#now();
     this.#global = new RateGate(options.ratePerMinute, now);

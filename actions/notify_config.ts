@@ -348,7 +348,7 @@ export interface NotifyConfig {
 export interface NotifierRuntime {
   readonly dryRun?: boolean;
   readonly log?: NotifyLog;
-  /** `alertToEve` from `actions/eve.ts`; a local copy of the EVE form otherwise. */
+  /** EVE form of an alert for the json webhook; default `alertToEve` from `actions/eve.ts`. */
   readonly toEve?: (alert: Alert) => Record<string, unknown>;
   /** Period of the notifier's own digest timer (ms, default 1000; 0: the caller ticks). */
   readonly tickMs?: number;

@@ -7,6 +7,7 @@
  */
 
 import type { Alert, Evidence, Severity } from "../detect/alert.ts";
+import { banEventToEve, eveTimestamp } from "./eve.ts";
 import { sanitizeText } from "./sanitize.ts";
 import type { SuppressionSummary } from "./suppress.ts";
 
@@ -89,46 +90,6 @@ export function sanitizeJson(v: unknown, max = MAX_VALUE): unknown {
   return v;
 }
 
-/** Suricata EVE timestamp: "2026-12-04T19:31:08.123456+0000". */
-export function eveTimestamp(tsS: number): string {
-  if (!Number.isFinite(tsS)) return "1970-01-01T00:00:00.000000+0000";
-  const whole = Math.floor(tsS);
-  const micros = Math.round((tsS - whole) * 1e6);
-  const base = new Date(whole * 1000).toISOString().slice(0, 19);
-  return `${base}.${String(Math.min(micros, 999999)).padStart(6, "0")}+0000`;
-}
-
-/**
- * The EVE-style JSON object of an alert as described in DESIGN.md. A local copy: use
- * `alertToEve` from `actions/eve.ts` instead by passing it as `toEve` to the notifier.
- */
-export function alertToEveLocal(alert: Alert, action = "allowed"): Record<string, unknown> {
-  return {
-    timestamp: eveTimestamp(alert.ts),
-    event_type: "alert",
-    src_ip: alert.srcIp,
-    src_port: alert.srcPort,
-    dest_ip: alert.destIp,
-    dest_port: alert.destPort,
-    proto: alert.proto,
-    direction: alert.direction,
-    alert: {
-      action,
-      signature_id: alert.signatureId,
-      signature: alert.signature,
-      category: alert.category,
-      severity: alert.severity,
-    },
-    pcap_ts: {
-      detector: alert.detector,
-      offender: alert.offender,
-      spoofable: alert.spoofable,
-      evidence: alert.evidence,
-      process: alert.process,
-    },
-  };
-}
-
 /** Turns an alert into a notification; `suppressed` repeats were held back before it. */
 export function formatAlert(
   alert: Alert,
@@ -206,11 +167,7 @@ export function formatBan(ev: BanEvent): NotifyMessage {
     title,
     body: `${title}\nTime: ${isoTime(ev.ts)}`,
     line: title,
-    json: {
-      timestamp: eveTimestamp(ev.ts),
-      event_type: "ban",
-      ban: { ip, action: ev.action, duration_s: ev.durationS, reason },
-    },
+    json: banEventToEve({ ts: ev.ts, ip, action: ev.action, durationS: ev.durationS, reason }),
     fields: { ip, action: ev.action, duration_s: String(ev.durationS ?? 0) },
   };
 }

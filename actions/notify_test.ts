@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { alertToEve } from "./eve.ts";
 import {
   type ChannelPolicy,
   Notifier,
@@ -6,7 +7,7 @@ import {
   type NotifyMessage,
   RateGate,
 } from "./notify.ts";
-import { alertToEveLocal, formatAlert } from "./notify_format.ts";
+import { formatAlert } from "./notify_format.ts";
 import { makeAlert } from "./notifiers/_fixtures.ts";
 
 /** A channel that records what it gets, and fails while `failing` is true. */
@@ -227,7 +228,7 @@ Deno.test("formatAlert() sanitises packet text in title, body, line and JSON", (
     signature: "HTTP attack from \x1b[31mevil\x1b[0m\r\nFAKE: line\x07",
     evidence: { user_agent: "curl\x1b]0;owned\x07/7\r\n", uri: "/" + "a".repeat(5000) },
   });
-  const m = formatAlert(evil, 0, alertToEveLocal(evil));
+  const m = formatAlert(evil, 0, alertToEve(evil));
   for (const text of [m.title, m.line, JSON.stringify(m.json)]) {
     // deno-lint-ignore no-control-regex
     assert.equal(/[\x00-\x1f\x7f-\x9f]|\\u00[01]/.test(text), false, text);

@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { alertToEve } from "../actions/eve.ts";
 import { type ChannelPolicy, Notifier, type NotifyChannel } from "../actions/notify.ts";
 import { EmailChannel } from "../actions/notifiers/email.ts";
 import { WebhookChannel, type WebhookTemplate } from "../actions/notifiers/webhook.ts";
@@ -15,7 +16,7 @@ import {
 } from "../actions/notifiers/desktop.ts";
 import { SyslogChannel, type SyslogOptions } from "../actions/notifiers/syslog.ts";
 import { runCommand } from "../actions/notifiers/_run.ts";
-import { alertToEveLocal, formatAlert } from "../actions/notify_format.ts";
+import { formatAlert } from "../actions/notify_format.ts";
 import { makeAlert } from "../actions/notifiers/_fixtures.ts";
 
 const POLICY: ChannelPolicy = { minSeverity: 3, ratePerMinute: 0, retryDelaysMs: [] };
@@ -578,7 +579,7 @@ Deno.test({
   async fn() {
     const desk = await startDesktop(65534);
     try {
-      const m = formatAlert(makeAlert(), 0, alertToEveLocal(makeAlert()));
+      const m = formatAlert(makeAlert(), 0, alertToEve(makeAlert()));
       const cmd = desktopCommand(desktopOptions(""), m, {
         busAddress: desk.bus,
         uid: 65534,
@@ -736,14 +737,15 @@ Deno.test({
     try {
       const script = `
 import { SyslogChannel } from "./actions/notifiers/syslog.ts";
-import { formatAlert, alertToEveLocal } from "./actions/notify_format.ts";
+import { formatAlert } from "./actions/notify_format.ts";
+import { alertToEve } from "./actions/eve.ts";
 import { makeAlert } from "./actions/notifiers/_fixtures.ts";
 const ch = new SyslogChannel({ transport: "unix", socketPath: ${
         JSON.stringify(`${rs.dir}/log.sock`)
       },
   host: "", port: 0, facility: "daemon", appName: "pcap_ts", timeoutMs: 3000, unixSender: "native" });
 const a = makeAlert({ signature: ${JSON.stringify(EVIL.signature)} });
-await ch.send(formatAlert(a, 0, alertToEveLocal(a)));
+await ch.send(formatAlert(a, 0, alertToEve(a)));
 ch.close();
 console.log(ch.unixSender);
 `;

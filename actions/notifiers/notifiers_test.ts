@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { alertToEveLocal, formatAlert, formatBan } from "../notify_format.ts";
+import { alertToEve } from "../eve.ts";
+import { formatAlert, formatBan } from "../notify_format.ts";
 import { makeAlert } from "./_fixtures.ts";
 import {
   desktopCommand,
@@ -22,7 +23,7 @@ import {
 } from "./syslog.ts";
 
 const alert = makeAlert();
-const MSG = formatAlert(alert, 0, alertToEveLocal(alert));
+const MSG = formatAlert(alert, 0, alertToEve(alert));
 
 const DESKTOP: DesktopOptions = {
   appName: "pcap_ts",
@@ -40,7 +41,7 @@ Deno.test("notifySendArgv() builds the exact argv, title after --, body markup e
   const m = formatAlert(
     makeAlert({ severity: 1, evidence: { uri: "/<script>&x" } }),
     0,
-    alertToEveLocal(alert),
+    alertToEve(alert),
   );
   assert.deepEqual(notifySendArgv({ ...DESKTOP, expireMs: 8000 }, m), [
     "notify-send",
