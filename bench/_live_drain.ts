@@ -3,7 +3,7 @@
  * stdin closes, then prints one JSON line: packets and bytes seen, time spent draining, CPU
  * time of this process, and libpcap's counters.
  *
- * Usage: deno run --allow-all bench/_live_drain.ts DEVICE
+ * Usage: deno run --allow-all bench/_live_drain.ts DEVICE [immediate|buffered]
  *
  * @module
  */
@@ -20,10 +20,11 @@ export function cpuSeconds(pid: number | "self" = "self"): number {
 if (import.meta.main) {
   const device = Deno.args[0];
   if (device === undefined) throw new Error("usage: _live_drain.ts DEVICE");
+  const immediate = Deno.args[1] === "immediate";
   const cap = LiveCapture.open({
     device,
     promiscuous: true,
-    immediate: false,
+    immediate,
     timeoutMs: 10,
     bufferSize: 64 << 20,
   });
@@ -60,7 +61,7 @@ if (import.meta.main) {
     bytes,
     busySeconds: busyMs / 1000,
     spanSeconds: (lastAt - firstAt) / 1000,
-    cpuSeconds: cpu,
+    cpuSeconds: Math.round(cpu * 100) / 100,
     stats,
   }));
 }

@@ -94,6 +94,8 @@ const PCAP_SYMBOLS = {
 const LIBC_SYMBOLS = {
   /** Idle waits only: runs on another thread so the event loop never stalls. */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  /** The same `poll`, on the calling thread: only with a timeout of 0 or 1 ms, when busy. */
+  poll_sync: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   /** Hot path: (dest, src, n) all as u64; the returned pointer is ignored. */
   memcpy: { parameters: ["u64", "u64", "u64"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -104,6 +106,7 @@ export type LibpcapSymbols = Deno.DynamicLibrary<typeof PCAP_SYMBOLS>["symbols"]
 /** The libc functions this program uses. */
 export interface LibcSymbols {
   poll(fds: Uint8Array, nfds: bigint, timeoutMs: number): Promise<number>;
+  poll_sync(fds: Uint8Array, nfds: bigint, timeoutMs: number): number;
   memcpy(dest: bigint, src: bigint, n: bigint): void;
 }
 

@@ -41,11 +41,15 @@ export interface LiveCaptureOptions {
   snaplen?: number;
   /** Promiscuous mode; default false (the host's own traffic is what pcap_ts watches). */
   promiscuous?: boolean;
-  /** Deliver packets as soon as they arrive; default true. */
+  /**
+   * Deliver each packet as soon as it arrives; default false: packets are handed over in
+   * blocks, at the latest `timeoutMs` after they arrive. Immediate mode wakes the reader per
+   * packet and drops packets under floods on small machines (see bench/run.ts, live-drain).
+   */
   immediate?: boolean;
   /** Kernel ring buffer size in bytes; default 32 MiB (larger rides out longer stalls). */
   bufferSize?: number;
-  /** Packet buffer timeout in ms when not immediate; default 100. */
+  /** Longest delay in ms before a waiting packet is handed over when not immediate; default 10. */
   timeoutMs?: number;
   /** BPF filter expression; default none (every packet). */
   filter?: string;
@@ -127,6 +131,8 @@ export class LiveCapture {
   readonly #stats = new Uint32Array(4);
   #program: BpfProgram | null = null;
   #polling: Promise<number> | null = null;
+  #busy = false;
+  readonly #pollSync = libc().poll_sync;
   #closed = false;
 
   private constructor(
@@ -191,9 +197,9 @@ export class LiveCapture {
       };
       set("the snapshot length", lib.pcap_set_snaplen(p, options.snaplen ?? 262144));
       set("promiscuous mode", lib.pcap_set_promisc(p, promiscuous ? 1 : 0));
-      set("immediate mode", lib.pcap_set_immediate_mode(p, (options.immediate ?? true) ? 1 : 0));
+      set("immediate mode", lib.pcap_set_immediate_mode(p, (options.immediate ?? false) ? 1 : 0));
       set("the buffer size", lib.pcap_set_buffer_size(p, options.bufferSize ?? 32 << 20));
-      set("the timeout", lib.pcap_set_timeout(p, options.timeoutMs ?? 100));
+      set("the timeout", lib.pcap_set_timeout(p, options.timeoutMs ?? 10));
       const nano = lib.pcap_set_tstamp_precision(p, TSTAMP_PRECISION_NANO) === 0;
       const status = lib.pcap_activate(p);
       const message = cString(lib.pcap_geterr(p));
@@ -262,12 +268,21 @@ export class LiveCapture {
   }
 
   /**
-   * Waits until packets may be waiting, or `timeoutMs` passes: `poll` on the selectable
-   * descriptor, run off the event loop. Resolves true when readable. One wait at a time.
+   * Waits until packets may be waiting, or `timeoutMs` passes, and resolves true when
+   * readable. One wait at a time.
+   *
+   * While traffic flows (the previous wait found the descriptor readable), it first waits up
+   * to 1 ms with a `poll` on the calling thread: at high packet rates in immediate mode this
+   * avoids a thread hand-off per wake-up. When that finds nothing, or the link was idle, it
+   * waits with `poll` run off the event loop, so that an idle link never stalls it.
    */
   async waitReadable(timeoutMs: number): Promise<boolean> {
     if (this.#closed) return false;
     if (this.#polling !== null) await this.#polling;
+    if (this.#busy) {
+      if (this.#pollSync(this.#pollfd, 1n, timeoutMs >= 1 ? 1 : 0) > 0) return true;
+      this.#busy = false;
+    }
     this.#polling = libc().poll(this.#pollfd, 1n, Math.max(0, Math.floor(timeoutMs)));
     let n: number;
     try {
@@ -276,6 +291,7 @@ export class LiveCapture {
       this.#polling = null;
       if (this.#closed) this.#release();
     }
+    this.#busy = n > 0;
     return n > 0;
   }
 
