@@ -203,6 +203,8 @@ class ChannelRunner {
   }
 
   async #pump(): Promise<void> {
+    // Let the caller's synchronous code (the alert path) finish before any channel work.
+    await Promise.resolve();
     for (let m = this.#queue.shift(); m !== undefined; m = this.#queue.shift()) {
       await this.#deliver(m);
       if (this.#queue.length === 0) this.#overflowReported = false;
