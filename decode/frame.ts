@@ -34,6 +34,7 @@ export function decodeFrame(frame: Frame, pkt: Packet): void {
   const buf = frame.buf;
   let o = frame.offset;
   if (!(o >= 0)) o = 0;
+  if (o > buf.length) o = buf.length;
   let end = o + frame.caplen;
   if (!(end <= buf.length)) end = buf.length;
   if (!(end >= o)) end = o;

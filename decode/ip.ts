@@ -42,6 +42,7 @@ export function decodeIp(buf: Uint8Array, o: number, end: number, pkt: Packet): 
  */
 export function decodeIpPacket(buf: Uint8Array, offset: number, end: number, pkt: Packet): void {
   if (!(offset >= 0)) offset = 0;
+  if (offset > buf.length) offset = buf.length;
   if (!(end <= buf.length)) end = buf.length;
   if (!(end >= offset)) end = offset;
   pkt.layers = 0;
