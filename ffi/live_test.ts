@@ -163,3 +163,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "LiveCapture.open() without privileges says to run as root or with capabilities",
+  ignore: skip !== null,
+  async fn() {
+    const live = new URL("./live.ts", import.meta.url).pathname;
+    const denoDir = Deno.makeTempDirSync();
+    Deno.chmodSync(denoDir, 0o777);
+    const code = `import { LiveCapture } from "${live}";
+try { LiveCapture.open({ device: "lo" }); console.log("opened"); }
+catch (e) { console.log(e.name + ": " + e.message); }`;
+    const r = await run([
+      "setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      "env",
+      `DENO_DIR=${denoDir}`,
+      "HOME=/tmp",
+      Deno.execPath(),
+      "eval",
+      code,
+    ]);
+    Deno.removeSync(denoDir, { recursive: true });
+    assertMatch(
+      r.stdout,
+      /^PcapError: Permission denied capturing on "lo" \(libpcap: .*\): run as root, or give the program CAP_NET_RAW and CAP_NET_ADMIN/,
+    );
+  },
+});
