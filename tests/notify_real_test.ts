@@ -13,6 +13,7 @@ import {
   DesktopChannel,
   desktopCommand,
   type DesktopOptions,
+  findSessionTarget,
 } from "../actions/notifiers/desktop.ts";
 import { SyslogChannel, type SyslogOptions } from "../actions/notifiers/syslog.ts";
 import { runCommand } from "../actions/notifiers/_run.ts";
@@ -421,7 +422,13 @@ if (missingDesktop.length > 0) {
 /** Xvfb + a private session bus + dunst, optionally all run as another user. */
 async function startDesktop(asUser: number | null) {
   const dir = await Deno.makeTempDir({ prefix: "pcap_ts_desktop_" });
-  if (asUser !== null) await Deno.chown(dir, asUser, asUser);
+  // A private stand-in for /run/user/UID, where a login puts the user's bus.
+  const runUserDir = `${dir}/run/user`;
+  const userDir = `${runUserDir}/${asUser ?? 0}`;
+  await Deno.mkdir(userDir, { recursive: true, mode: 0o700 });
+  if (asUser !== null) {
+    for (const d of [dir, `${dir}/run`, runUserDir, userDir]) await Deno.chown(d, asUser, asUser);
+  }
   const as = (argv: string[]) =>
     asUser === null
       ? argv
@@ -446,11 +453,11 @@ async function startDesktop(asUser: number | null) {
     procs.push(xvfb);
     await waitFor("Xvfb to choose a display", () => /^\d+\n/.test(xvfb.out()));
     const display = `:${xvfb.out().split("\n")[0]}`;
-    const bus = `unix:path=${dir}/bus`;
+    const bus = `unix:path=${userDir}/bus`;
     procs.push(spawn(as(["dbus-daemon", "--session", "--nofork", `--address=${bus}`])));
     await waitFor("the session bus socket", async () => {
       try {
-        return (await Deno.stat(`${dir}/bus`)).isSocket === true;
+        return (await Deno.stat(`${userDir}/bus`)).isSocket === true;
       } catch {
         return false;
       }
@@ -488,7 +495,7 @@ async function startDesktop(asUser: number | null) {
     );
     procs.push(monitor);
     await waitFor("dbus-monitor to attach", () => monitor.out().includes("NameAcquired"));
-    return { bus, env, monitor, as, stopAll };
+    return { bus, env, monitor, as, stopAll, runUserDir };
   } catch (e) {
     await stopAll();
     throw e;
@@ -606,6 +613,28 @@ Deno.test({
         runCommand({ argv: cmd.argv.slice(5), env: cmd.env, clearEnv: true, timeoutMs: 5000 }),
         /notify-send exited with status/,
       );
+      // The whole channel, as root with no bus given: it finds the session under the run-user
+      // directory, by scanning it and by user name, and runs notify-send as its owner.
+      for (const user of ["", "nobody"]) {
+        const logs: string[] = [];
+        const ch = new DesktopChannel({ ...desktopOptions(""), user, runUserDir: desk.runUserDir });
+        assert.deepEqual(await findSessionTarget(ch.options), {
+          busAddress: desk.bus,
+          uid: 65534,
+          gid: 65534,
+          via: user === "" ? "/run/user" : "user",
+        });
+        const n = notifierFor(ch, logs);
+        n.alert(makeAlert({ signature: `found by ${user === "" ? "scan" : "user name"}` }));
+        await n.flush();
+        await n.close();
+        assert.deepEqual(logs, []);
+        const title = `MEDIUM: found by ${user === "" ? "scan" : "user name"}`;
+        await waitFor(
+          `dbus-monitor to show "${title}"`,
+          () => desk.monitor.out().includes(`string "${title}"`),
+        );
+      }
     } finally {
       await desk.stopAll();
     }

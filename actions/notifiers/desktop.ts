@@ -29,6 +29,8 @@ export interface DesktopOptions {
   readonly timeoutMs: number;
   /** The notify-send program. */
   readonly notifySend: string;
+  /** Where per-user runtime directories live (default "/run/user"; tests use their own). */
+  readonly runUserDir?: string;
 }
 
 /** Where and as whom notify-send runs. `uid` null: as this process. */
@@ -69,13 +71,14 @@ export function desktopCommand(
   m: NotifyMessage,
   target: SessionTarget,
 ): { argv: string[]; env: Record<string, string> } {
+  const runUser = o.runUserDir ?? "/run/user";
   const env: Record<string, string> = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
     DBUS_SESSION_BUS_ADDRESS: target.busAddress,
   };
   const argv = notifySendArgv(o, m);
   if (target.uid === null) return { argv, env };
-  env["XDG_RUNTIME_DIR"] = `/run/user/${target.uid}`;
+  env["XDG_RUNTIME_DIR"] = `${runUser}/${target.uid}`;
   return {
     argv: [
       "setpriv",
@@ -107,8 +110,8 @@ function currentUid(): number | null {
   }
 }
 
-async function busOf(uid: number): Promise<SessionTarget | null> {
-  const dir = `/run/user/${uid}`;
+async function busOf(uid: number, runUser: string): Promise<SessionTarget | null> {
+  const dir = `${runUser}/${uid}`;
   try {
     const bus = await Deno.stat(`${dir}/bus`);
     if (!bus.isSocket) return null;
@@ -157,6 +160,7 @@ async function activeLoginctlUids(timeoutMs: number): Promise<number[]> {
 
 /** Finds where to send desktop notifications; null when no session is found. */
 export async function findSessionTarget(o: DesktopOptions): Promise<SessionTarget | null> {
+  const runUser = o.runUserDir ?? "/run/user";
   if (o.busAddress !== "") {
     return { busAddress: o.busAddress, uid: null, gid: null, via: "bus_address" };
   }
@@ -167,21 +171,21 @@ export async function findSessionTarget(o: DesktopOptions): Promise<SessionTarge
       return { busAddress: env, uid: null, gid: null, via: "environment" };
     }
     if (me === null) return null;
-    const own = await busOf(me);
+    const own = await busOf(me, runUser);
     return own === null ? null : { ...own, uid: null, gid: null };
   }
   if (o.user !== "") {
     const uid = await uidOfUser(o.user);
-    const t = uid === null ? null : await busOf(uid);
+    const t = uid === null ? null : await busOf(uid, runUser);
     return t === null ? null : { ...t, via: "user" };
   }
   for (const uid of await activeLoginctlUids(o.timeoutMs)) {
-    const t = await busOf(uid);
+    const t = await busOf(uid, runUser);
     if (t !== null) return { ...t, via: "loginctl" };
   }
   let uids: number[] = [];
   try {
-    for await (const e of Deno.readDir("/run/user")) {
+    for await (const e of Deno.readDir(runUser)) {
       if (/^\d+$/.test(e.name)) uids.push(Number(e.name));
     }
   } catch {
@@ -190,7 +194,7 @@ export async function findSessionTarget(o: DesktopOptions): Promise<SessionTarge
   // Human users first (1000 and up, lowest first), then system users, root last.
   uids = uids.sort((a, b) => rank(a) - rank(b) || a - b);
   for (const uid of uids) {
-    const t = await busOf(uid);
+    const t = await busOf(uid, runUser);
     if (t !== null) return t;
   }
   return null;
