@@ -145,10 +145,11 @@ export function defaultDevice(): Device {
     d.name.startsWith("dbus-") || d.name.startsWith("bluetooth");
   const found = all.find((d) => d.up && !d.loopback && !pseudo(d));
   if (found) return found;
-  const seen = all.length === 0
+  const real = all.filter((d) => !pseudo(d));
+  const seen = real.length === 0
     ? "libpcap sees no device at all (capturing may need root or CAP_NET_RAW+CAP_NET_ADMIN)"
     : `devices seen: ${
-      all.map((d) => `${d.name} (${d.up ? "up" : "down"}${d.loopback ? ", loopback" : ""})`)
+      real.map((d) => `${d.name} (${d.up ? "up" : "down"}${d.loopback ? ", loopback" : ""})`)
         .join(", ")
     }`;
   throw new PcapError(
