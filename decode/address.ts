@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ipv6ToString, parseIp } from "./address.ts";
  * const ip = parseIp("2001:db8:0:0:1:0:0:1");
- * console.assert(ip !== null && ipv6ToString(ip.words) === "2001:db8::1:0:0:1");
+ * assert.ok(ip !== null && ipv6ToString(ip.words) === "2001:db8::1:0:0:1");
  * ```
  *
  * @module

@@ -17,11 +17,12 @@ export const SAMPLE_EVERY = 1000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { AnomalyCounter } from "./anomalies.ts";
  * const counter = new AnomalyCounter();
  * let logged = 0;
  * for (let i = 0; i < 2000; i++) if (counter.record("tcp.invalid_hlen")) logged++;
- * console.assert(logged === 26 && counter.count("tcp.invalid_hlen") === 2000);
+ * assert.ok(logged === 26 && counter.count("tcp.invalid_hlen") === 2000);
  * ```
  */
 export class AnomalyCounter {

@@ -20,6 +20,7 @@ import { decodeIpv6 } from "./ipv6.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeFrame, LayerBit, Packet } from "./mod.ts";
  * const bytes = new Uint8Array(54);
  * bytes.set([0x08, 0x00], 12); // EtherType IPv4
@@ -27,7 +28,7 @@ import { decodeIpv6 } from "./ipv6.ts";
  * bytes[14 + 20 + 12] = 0x50; // TCP data offset 5
  * const pkt = new Packet();
  * decodeFrame({ buf: bytes, offset: 0, caplen: 54, len: 54, tsSec: 0, tsNsec: 0, linkType: 1 }, pkt);
- * console.assert((pkt.layers & LayerBit.tcp) !== 0 && pkt.problem === null);
+ * assert.ok((pkt.layers & LayerBit.tcp) !== 0 && pkt.problem === null);
  * ```
  */
 export function decodeFrame(frame: Frame, pkt: Packet): void {

@@ -32,12 +32,13 @@ export function decodeIp(buf: Uint8Array, o: number, end: number, pkt: Packet): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeIpPacket, LayerBit, Packet } from "./mod.ts";
  * const pkt = new Packet();
  * const datagram = new Uint8Array(28);
  * datagram.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17]);
  * decodeIpPacket(datagram, 0, datagram.length, pkt);
- * console.assert((pkt.layers & LayerBit.udp) !== 0);
+ * assert.ok((pkt.layers & LayerBit.udp) !== 0);
  * ```
  */
 export function decodeIpPacket(buf: Uint8Array, offset: number, end: number, pkt: Packet): void {

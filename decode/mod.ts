@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeFrame, Packet, packetToText } from "./mod.ts";
  * const pkt = new Packet();
  * const frame = { buf: new Uint8Array(10), offset: 0, caplen: 10, len: 10, tsSec: 0, tsNsec: 0, linkType: 1 };
  * decodeFrame(frame, pkt);
- * console.assert(packetToText(pkt).endsWith("[anomalies: ethernet.truncated]"));
+ * assert.ok(packetToText(pkt).endsWith("[anomalies: ethernet.truncated]"));
  * ```
  *
  * @module

@@ -4,9 +4,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { seqAdd, seqLt } from "./seq.ts";
- * seqLt(0xfffffff0, 5); // true: 5 is 21 bytes after 0xfffffff0
- * seqAdd(0xffffffff, 2); // 1
+ * assert.ok(seqLt(0xfffffff0, 5)); // 5 is 21 bytes after 0xfffffff0
+ * assert.equal(seqAdd(0xffffffff, 2), 1);
  * ```
  *
  * @module
