@@ -85,6 +85,8 @@ export interface ChannelStats {
   /** Below the channel's minimum severity. */
   belowSeverity: number;
   digests: number;
+  /** Still queued (or waiting to retry) when the notifier was closed. */
+  droppedAtClose: number;
 }
 
 /** A token bucket that remembers what it refused, for a digest. */
@@ -137,8 +139,6 @@ export class RateGate {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 class ChannelRunner {
   readonly stats: ChannelStats = {
     sent: 0,
@@ -148,12 +148,16 @@ class ChannelRunner {
     rateLimited: 0,
     belowSeverity: 0,
     digests: 0,
+    droppedAtClose: 0,
   };
   readonly gate: RateGate;
   readonly #queue: NotifyMessage[] = [];
   #running: Promise<void> | null = null;
   #failStreak = 0;
   #overflowReported = false;
+  #closed = false;
+  /** Ends the current retry wait early (on close). */
+  #wake: (() => void) | null = null;
 
   constructor(
     readonly channel: NotifyChannel,
@@ -182,6 +186,10 @@ class ChannelRunner {
   }
 
   #enqueue(m: NotifyMessage): void {
+    if (this.#closed) {
+      this.stats.droppedAtClose++;
+      return;
+    }
     if (m.kind === "digest") this.stats.digests++;
     if (this.#queue.length >= this.queueLength) {
       this.stats.queueOverflow++;
@@ -233,7 +241,11 @@ class ChannelRunner {
       } catch (e) {
         if (attempt < delays.length) {
           this.stats.retried++;
-          await sleep(delays[attempt]!);
+          await this.#sleep(delays[attempt]!);
+          if (this.#closed) {
+            this.stats.droppedAtClose++;
+            return;
+          }
           continue;
         }
         this.stats.failed++;
@@ -249,6 +261,28 @@ class ChannelRunner {
         return;
       }
     }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Stops taking messages, drops what waits (counted) and ends a retry wait. */
+  abort(): void {
+    this.#closed = true;
+    this.stats.droppedAtClose += this.#queue.length;
+    this.#queue.length = 0;
+    this.#wake?.();
   }
 
   async idle(): Promise<void> {
@@ -372,7 +406,10 @@ export class Notifier {
     await Promise.all(this.#runners.map((r) => r.idle()));
   }
 
-  /** Stops the timer, waits up to `timeoutMs` for the queues, then closes the channels. */
+  /**
+   * Stops the timer, waits up to `timeoutMs` for the queues, then drops what is left (counted
+   * in `droppedAtClose`, retry waits included) and closes the channels.
+   */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -383,6 +420,7 @@ export class Notifier {
       }),
     ]);
     clearTimeout(timer);
+    for (const r of this.#runners) r.abort();
     for (const r of this.#runners) {
       try {
         await r.channel.close?.();

@@ -126,3 +126,37 @@ Deno.test("retryDelaysMs() gives 1 s, 5 s, 25 s for 3 retries from 1 s", () => {
   assert.deepEqual(retryDelaysMs(3, 1), [1000, 5000, 25000]);
   assert.deepEqual(retryDelaysMs(0, 1), []);
 });
+
+Deno.test("notifierFromConfig() from TOML posts an alert to a real loopback receiver", async () => {
+  const bodies: { path: string; body: string; auth: string | null }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    bodies.push({
+      path: new URL(req.url).pathname,
+      body: await req.text(),
+      auth: req.headers.get("authorization"),
+    });
+    return new Response("ok");
+  });
+  try {
+    const c = parseConfigWith(
+      `[notify.desktop]\nenabled = false\n[notify.webhook]\n` +
+        `url = "http://127.0.0.1:${server.addr.port}/hook"\ntemplate = "gotify"\n` +
+        `headers = ["Authorization: Bearer t0k"]\nmin_severity = 1\n`,
+      "t.toml",
+      SECTIONS,
+    );
+    const n = notifierFromConfig(notifyConfig(c), { tickMs: 0 });
+    n.alert(makeAlert({ severity: 2 })); // Below min_severity 1: not sent.
+    n.alert(makeAlert({ severity: 1, signature: "SQL injection" }));
+    await n.flush();
+    await n.close();
+    assert.equal(bodies.length, 1);
+    assert.equal(bodies[0]!.path, "/hook");
+    assert.equal(bodies[0]!.auth, "Bearer t0k");
+    const body = JSON.parse(bodies[0]!.body);
+    assert.equal(body.title, "pcap_ts HIGH: SQL injection");
+    assert.equal(body.priority, 8);
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -131,6 +131,7 @@ Deno.test("Notifier retries with backoff and succeeds on the second try", async 
     rateLimited: 0,
     belowSeverity: 0,
     digests: 0,
+    droppedAtClose: 0,
   });
   assert.deepEqual(logs, []);
 });
@@ -246,4 +247,21 @@ Deno.test("RateGate with 0 per minute never holds back", () => {
   const g = new RateGate(0, 0);
   const m = formatAlert(makeAlert(), 0, {});
   for (let i = 0; i < 1000; i++) assert.deepEqual(g.offer(m, 0, "x"), [m]);
+});
+
+Deno.test("Notifier.close() ends a long retry wait and counts what it dropped", async () => {
+  const { ch, n } = setup({ retryDelaysMs: [60_000] });
+  ch.failing = true;
+  n.alert(makeAlert({ signature: "a" }));
+  n.alert(makeAlert({ signature: "b" }));
+  await new Promise((r) => setTimeout(r, 20)); // "a" failed once and waits 60 s to retry.
+  const t0 = performance.now();
+  await n.close(50);
+  assert.ok(performance.now() - t0 < 1000);
+  assert.equal(ch.attempts, 1);
+  assert.equal(n.stats()["rec"]!.droppedAtClose, 2);
+  n.alert(makeAlert({ signature: "after close" }));
+  await n.flush();
+  assert.equal(ch.attempts, 1);
+  assert.equal(n.stats()["rec"]!.droppedAtClose, 3);
 });

@@ -375,6 +375,7 @@ Deno.test("webhook: a 500 on the first try is retried after the backoff and then
       rateLimited: 0,
       belowSeverity: 0,
       digests: 0,
+      droppedAtClose: 0,
     });
     assert.deepEqual(logs, []);
   }, new Set(["/hook"]));
