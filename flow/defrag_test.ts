@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import v8 from "node:v8";
-import { Packet } from "../decode/packet.ts";
-import { LayerBit } from "../decode/packet.ts";
+import { type Frame, LayerBit, Packet } from "../decode/packet.ts";
 import { decodeIpPacket } from "../decode/ip.ts";
+import { decodeFrame } from "../decode/frame.ts";
+import { createTestNet, netnsUnavailable, run } from "../tests/netns.ts";
 import { sectionDefaults } from "../config/spec.ts";
 import { DATAGRAM_OVERHEAD_BYTES, Defragmenter, type DefragStats } from "./defrag.ts";
 import { type DefragConfig, defragSection } from "./defrag_config.ts";
@@ -822,4 +823,148 @@ Deno.test("Defragmenter charges at least the heap bytes a datagram in progress r
     assert.ok(measured > 100 * pieces, `${measured}`);
     assert.ok(charged >= measured, `${pieces} fragments: charged ${charged} < ${measured}`);
   });
+});
+
+// Real fragments: made by the Linux stack of a test namespace pair (tests/netns.ts, id 23)
+// with a 1280-byte MTU, captured by tcpdump, decoded by decodeFrame(), reassembled here.
+
+const NET_ID = 23;
+const netSkip = await netnsUnavailable();
+const tcpdumpMissing = netSkip === null && (await run(["tcpdump", "--version"]).catch(() => null))
+      ?.code !== 0;
+
+/** The frames of a classic pcap file (either byte order), each copied into one reused buffer. */
+function* pcapFrames(file: Uint8Array): Generator<Frame> {
+  const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const le = v.getUint32(0, true) === 0xa1b2c3d4;
+  const linkType = v.getUint32(20, le);
+  const buf = new Uint8Array(262144);
+  for (let at = 24; at + 16 <= file.length;) {
+    const caplen = v.getUint32(at + 8, le);
+    if (at + 16 + caplen > file.length) return; // still being written
+    buf.set(file.subarray(at + 16, at + 16 + caplen));
+    yield {
+      buf,
+      offset: 0,
+      caplen,
+      len: v.getUint32(at + 12, le),
+      tsSec: v.getUint32(at, le),
+      tsNsec: v.getUint32(at + 4, le) * 1000,
+      linkType,
+    };
+    buf.fill(0xee); // the capture loop reuses its buffer: copies must not alias it
+    at += 16 + caplen;
+  }
+}
+
+/**
+ * Pushes the fragments of a capture file through decodeFrame() and a fresh Defragmenter,
+ * checks every reassembled datagram, and names them (`udp4 5028`, `icmp6 type 128 3048`).
+ */
+function reassembleCapture(file: Uint8Array, udpPayload: Uint8Array) {
+  const d = new Defragmenter();
+  const pkt = new Packet();
+  const whole = new Packet();
+  const seen: string[] = [];
+  if (file.length < 24) return { seen, stats: d.stats() };
+  for (const frame of pcapFrames(file)) {
+    decodeFrame(frame, pkt);
+    if ((pkt.layers & LayerBit.fragment) === 0) continue;
+    const out = d.push(pkt);
+    if (out === null) continue;
+    decodeIpPacket(out, 0, out.length, whole);
+    assert.equal(whole.problem, null);
+    assert.equal(whole.layers & LayerBit.fragment, 0);
+    const v = whole.ip.version;
+    if ((whole.layers & LayerBit.udp) !== 0) {
+      assert.deepEqual(out.subarray(whole.payloadOffset), udpPayload);
+      seen.push(`udp${v} ${out.length}`);
+    } else {
+      // An ICMPv4 checksum over the reassembled message checks every byte.
+      if (v === 4) assert.equal(checksum(out, 20, out.length - 20), 0);
+      seen.push(`icmp${v} type ${whole.icmp.type} ${out.length}`);
+    }
+  }
+  return { seen, stats: d.stats() };
+}
+
+Deno.test({
+  name: "Defragmenter.push() reassembles IPv4 and IPv6 fragments made by the Linux stack",
+  ignore: netSkip !== null || tcpdumpMissing,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const net = await createTestNet(NET_ID);
+    const dir = await Deno.makeTempDir({ prefix: "pcap_ts_defrag_" });
+    let dump: Deno.ChildProcess | null = null;
+    let running = false;
+    try {
+      for (const [ns, ifc] of [[net.nsA, net.ifA], [net.nsB, net.ifB]] as const) {
+        await net.must(ns, ["ip", "link", "set", ifc, "mtu", "1280"]);
+      }
+      const pcap = `${dir}/frags.pcap`;
+      dump = net.spawn(net.nsB, [
+        "tcpdump",
+        "--immediate-mode",
+        "-Z",
+        "root",
+        "-i",
+        net.ifB,
+        "-U",
+        "-w",
+        pcap,
+        "ip or ip6",
+      ]);
+      running = true;
+      dump.status.then(() => running = false);
+      const err = dump.stderr.getReader();
+      let said = "";
+      while (!said.includes("listening on")) {
+        const { value, done } = await err.read();
+        if (done) break;
+        said += new TextDecoder().decode(value);
+      }
+      assert.ok(said.includes("listening on"), said);
+      const payload = pattern(5000, 3);
+      await Deno.writeFile(`${dir}/payload`, payload);
+      await net.must(net.nsA, ["ping", "-c", "1", "-s", "4000", net.ipB]);
+      await net.must(net.nsA, ["ping", "-6", "-c", "1", "-s", "3000", net.ip6B]);
+      for (const target of [net.ipB, net.ip6B]) {
+        await net.must(net.nsA, [
+          "bash",
+          "-c",
+          `cat ${dir}/payload > /dev/udp/${target}/9999`,
+        ]);
+      }
+      // tcpdump writes what it captured a little later, in blocks: wait for all of it.
+      let result = reassembleCapture(new Uint8Array(0), payload);
+      for (let i = 0; i < 100 && result.seen.length < 6; i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        result = reassembleCapture(await Deno.readFile(pcap), payload);
+      }
+      dump.kill("SIGINT");
+      for (let r = await err.read(); !r.done; r = await err.read()) {
+        said += new TextDecoder().decode(r.value);
+      }
+      await dump.stdout.cancel();
+      await dump.status;
+      const { seen, stats } = result;
+      assert.deepEqual(seen.sort(), [
+        "icmp4 type 0 4028",
+        "icmp4 type 8 4028",
+        "icmp6 type 128 3048",
+        "icmp6 type 129 3048",
+        "udp4 5028",
+        "udp6 5048",
+      ]);
+      assert.equal(stats["defrag.in_progress"], 0, said);
+    } finally {
+      if (dump !== null && running) {
+        dump.kill("SIGINT");
+        await dump.status;
+      }
+      await net.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
