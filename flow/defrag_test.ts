@@ -807,7 +807,7 @@ if (import.meta.main) {
 
 Deno.test("Defragmenter charges at least the heap bytes a datagram in progress really uses", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--v8-flags=--expose-gc", import.meta.filename!],
+    args: ["run", "--allow-all", "--v8-flags=--expose-gc", import.meta.filename!],
     stdout: "piped",
   }).output();
   assert.ok(out.success);
