@@ -54,42 +54,23 @@ function ipJson(pkt: Packet): Record<string, unknown> {
       options: ipv4Options(pkt).map((o) => ({ type: o.type, len: o.len })),
     };
   }
-  const ext = Array.from(ip.extTypes.subarray(0, ip.extCount));
-  const out: Record<string, unknown> = {
+  // next_header is the upper-layer protocol after the extension headers (`ip.protocol`);
+  // the headers walked to reach it are in ext_headers.
+  return {
     version: 6,
-    hlen: ip.headerLen,
-    tos: ip.tos,
-    len: ip.totalLen,
-    next_header: pkt.buf[pkt.l3Offset + 6] ?? ip.protocol,
-    proto: ip.protocol,
+    next_header: ip.protocol,
     hop_limit: ip.ttl,
     flow_label: ip.flowLabel,
-    ext_headers: ext,
+    ext_headers: Array.from(ip.extTypes.subarray(0, ip.extCount)),
     src: ipToString(6, ip.src),
     dst: ipToString(6, ip.dst),
   };
-  if (ext.includes(44)) {
-    out.id = ip.id;
-    out.mf = ip.moreFragments;
-    out.frag_offset = ip.fragOffset;
-  }
-  return out;
 }
 
 function icmpJson(pkt: Packet): Record<string, unknown> {
-  const icmp = pkt.icmp;
-  const out: Record<string, unknown> = {
-    type: icmp.type,
-    code: icmp.code,
-    checksum: hex16(icmp.checksum),
-  };
-  const v6 = (pkt.layers & LayerBit.icmpv6) !== 0;
-  if (v6 ? icmp.type === 128 || icmp.type === 129 : icmp.type === 0 || icmp.type === 8) {
-    out.id = icmp.id;
-    out.seq = icmp.seq;
-  }
+  const out: Record<string, unknown> = { type: pkt.icmp.type, code: pkt.icmp.code };
   if ((pkt.layers & LayerBit.icmpQuote) !== 0) {
-    const q = icmp.quoted;
+    const q = pkt.icmp.quoted;
     out.quoted = {
       version: q.ipVersion,
       proto: q.protocol,
@@ -103,9 +84,12 @@ function icmpJson(pkt: Packet): Record<string, unknown> {
 }
 
 /**
- * The JSON dump object of a decoded packet: one key per decoded layer (absent when the layer
- * is absent), then `payload_len`, `payload_preview` and `anomalies`. Allocates; for dumps
- * and reports only.
+ * The JSON dump object of a decoded packet (DESIGN.md's packet dump contract): one key per
+ * decoded layer (absent when the layer is absent), then `payload_len`, `payload_preview` and
+ * `anomalies`. Keys the contract does not list: `sll` fields, `loopback` (`{family}`) and
+ * the fixed fields of non-Ethernet/IPv4 ARP. IPv6's `next_header` is the upper-layer
+ * protocol (after `ext_headers`); `icmp.quoted` summarises the datagram an ICMP error
+ * quotes. Allocates; for dumps and reports only.
  */
 export function packetToJson(pkt: Packet): Record<string, unknown> {
   const layers = pkt.layers;

@@ -165,11 +165,7 @@ Deno.test("decodeLoopback() decodes DLT_NULL in both byte orders and DLT_LOOP", 
   assert.deepStrictEqual(json.loopback, { family: 30 });
   assert.deepStrictEqual(json.ip, {
     version: 6,
-    hlen: 40,
-    tos: 0,
-    len: 84,
     next_header: 6,
-    proto: 6,
     hop_limit: 64,
     flow_label: 50554,
     ext_headers: [],

@@ -43,10 +43,8 @@ Deno.test("decodeIcmpv4() decodes an echo request", () => {
   assert.deepStrictEqual(packetToJson(pkt).icmp, {
     type: 8,
     code: 0,
-    checksum: "0xef24",
-    id: 1226,
-    seq: 1,
   });
+  assert.deepStrictEqual([pkt.icmp.checksum, pkt.icmp.id, pkt.icmp.seq], [0xef24, 1226, 1]);
   assert.equal(pkt.layers, LayerBit.ethernet | LayerBit.ipv4 | LayerBit.icmpv4);
   assert.equal(pkt.payloadLen, 56);
   assert.match(packetToText(pkt), /ICMP echo request, id 1226, seq 1, length 64$/);
@@ -57,7 +55,6 @@ Deno.test("decodeIcmpv4() decodes the datagram quoted by a port unreachable", ()
   assert.deepStrictEqual(packetToJson(pkt).icmp, {
     type: 3,
     code: 3,
-    checksum: "0x047b",
     quoted: {
       version: 4,
       proto: 17,
@@ -79,7 +76,6 @@ Deno.test("decodeIcmpv6() decodes the datagram quoted by a destination unreachab
   assert.deepStrictEqual(packetToJson(pkt).icmp, {
     type: 1,
     code: 0,
-    checksum: "0x2b0d",
     quoted: {
       version: 6,
       proto: 6,

@@ -8,7 +8,8 @@
  * apart; everything else counts against agreement, which must stay at or above 99.9 %.
  *
  * tshark's output is cached under the system temp folder (keyed by path, size and mtime) so
- * that reruns take seconds. Set PCAP_TS_DIFF_VERBOSE=1 to print every unexplained difference.
+ * that reruns take seconds. Set PCAP_TS_DIFF_VERBOSE=1 to print every unexplained difference, 2 to also print
+ * the frames that known differences explain.
  *
  * Skipped when tshark or the corpus is missing.
  *
@@ -27,7 +28,9 @@ import {
 
 const CORPUS = "/work/shared/corpus";
 const CACHE_DIR = `${Deno.env.get("TMPDIR") ?? "/tmp"}/pcap_ts_tshark_cache`;
-const VERBOSE = Deno.env.get("PCAP_TS_DIFF_VERBOSE") === "1";
+const VERBOSE = (Deno.env.get("PCAP_TS_DIFF_VERBOSE") ?? "") >= "1";
+/** PCAP_TS_DIFF_VERBOSE=2 also prints each frame a known difference explains. */
+const VERBOSE_KNOWN = Deno.env.get("PCAP_TS_DIFF_VERBOSE") === "2";
 const REQUIRED_AGREEMENT = 0.999;
 
 /** tshark fields, in output order. */
@@ -129,7 +132,7 @@ const KNOWN_DIFFERENCES: {
       const rest = protocols.slice(first + 1);
       const inner = rest.findIndex((p) => p === "ip" || p === "ipv6");
       const l4 = rest.findIndex((p) => p === "tcp" || p === "udp");
-      return inner >= 0 && (l4 < 0 || inner < l4) &&
+      return pkt.problem === null && inner >= 0 && (l4 < 0 || inner < l4) &&
         (pkt.layers & (LayerBit.tcp | LayerBit.udp)) === 0;
     },
   },
@@ -378,6 +381,15 @@ Deno.test({
             const rule = KNOWN_DIFFERENCES.find((k) => k.matches(pkt, protocols));
             if (rule !== undefined) {
               known.set(rule.name, (known.get(rule.name) ?? 0) + 1);
+              if (VERBOSE_KNOWN) {
+                const d = diff.map((c) => `${c} tshark=${t[c]} ours=${ours[c]}`).join(", ");
+                console.log(
+                  `    known ${rule.name}: ${path.slice(CORPUS.length + 1)}#${n} ` +
+                    `[${row["frame.protocols"]}] ${d} ${
+                      pkt.problem ? problemName(pkt.problem) : ""
+                    }`,
+                );
+              }
               framesKnown++;
               continue;
             }
