@@ -28,7 +28,7 @@ const LINE_BREAK = /[\r\n\t\v\f\u0085\u2028\u2029]+/g;
  */
 const UNPRINTABLE =
   // deno-lint-ignore no-control-regex
-  /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+  /[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The mark appended when text was cut to its maximum length. */
 export const ELLIPSIS = "…";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ELLIPSIS, sanitizeText } from "./sanitize.ts";
 
 Deno.test("sanitizeText() removes CSI colour sequences and BEL", () => {
@@ -46,4 +47,24 @@ Deno.test("sanitizeText() leaves no control character for any input", () => {
   // deno-lint-ignore no-control-regex
   assert.equal(/[\x00-\x1f\x7f-\x9f]/.test(sanitizeText(s + s, 10_000)), false);
   assert.equal(/[\ud800-\udfff]/.test(sanitizeText("a\ud800b\udc00c", 100)), false);
+});
+
+Deno.test("sanitizeText() property: no controls, at most max code points, idempotent", () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: "binary", maxLength: 400 }),
+      fc.integer({ min: 1, max: 120 }),
+      (s, max) => {
+        const out = sanitizeText(s, max);
+        assert.ok(Array.from(out).length <= max);
+        for (const ch of out) {
+          const c = ch.codePointAt(0)!;
+          assert.ok(!(c < 0x20 || (c >= 0x7f && c <= 0x9f)), `control U+${c.toString(16)}`);
+        }
+        // Cleaning clean text changes nothing (when it was not cut).
+        if (!out.endsWith(ELLIPSIS)) assert.equal(sanitizeText(out, max), out);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
