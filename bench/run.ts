@@ -14,6 +14,7 @@
 
 import { CaptureFileReader, newFrame } from "../ffi/file_reader.ts";
 import { libpcapVersion, openOfflineWithLibpcap } from "../ffi/libpcap.ts";
+import { OfflineFilter } from "../ffi/filter.ts";
 import { PcapWriter } from "../ffi/pcap_writer.ts";
 import { DEFAULT_CAPTURE_PATH, DEFAULT_PACKETS, generateCapture } from "../scripts/gen_capture.ts";
 import { createTestNet, run } from "../tests/netns.ts";
@@ -224,6 +225,31 @@ registerSection({
     });
     return Promise.resolve([
       row(ctx, "libpcap-fast-path", "libpcap pcap_next_ex + memcpy (BigInt u64 fast path)", runs),
+    ]);
+  },
+});
+
+registerSection({
+  name: "ts-reader-filter",
+  run(ctx) {
+    const f = newFrame();
+    const expr = "tcp port 80 or udp port 53";
+    let passed = 0;
+    const runs = timeRuns(ctx.runs, () => {
+      const r = CaptureFileReader.open(ctx.capture);
+      const filter = new OfflineFilter(expr, r.linkType);
+      let n = 0;
+      passed = 0;
+      while (r.next(f)) {
+        if (filter.matches(f)) passed++;
+        n++;
+      }
+      filter.close();
+      r.close();
+      return n;
+    });
+    return Promise.resolve([
+      row(ctx, "ts-reader-filter", `TS reader + OfflineFilter "${expr}"`, runs, { passed }),
     ]);
   },
 });
