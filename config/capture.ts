@@ -40,9 +40,13 @@ export const captureSection = {
     },
     immediate: {
       type: "boolean",
-      default: true,
-      doc: "Deliver each packet as soon as it arrives (libpcap immediate mode). Off lets the " +
-        "kernel batch packets: slightly cheaper, but alerts and bans come later.",
+      default: false,
+      doc: "Deliver each packet as soon as it arrives (libpcap immediate mode). Default off: " +
+        "the kernel hands packets over in blocks at least every 100 ms (TPACKET_V3), which " +
+        "keeps alerts and bans well within a second. On makes libpcap fall back to a ring of " +
+        "fixed, snaplen-sized slots (TPACKET_V2): with the default snaplen a 16 MiB buffer then " +
+        "holds only a few hundred packets, and a burst (an nmap -T4 scan) is mostly dropped; " +
+        "turn it on only together with a small snaplen or a large buffer_size_mb.",
     },
     buffer_size_mb: {
       type: "integer",

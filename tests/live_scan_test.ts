@@ -1,0 +1,203 @@
+/**
+ * End to end, live: pcap_ts captures on a veth inside namespace A while real nmap in
+ * namespace B scans it. Each scan type must be detected by the right detector, naming B as
+ * the scanner; ordinary HTTP traffic must raise nothing. Prints after how many probes each
+ * scan was detected (from the alert's own evidence).
+ *
+ * Traffic stays inside the two namespaces this test creates (10.200.1.0/24, fd00:200:1::/64,
+ * and 10.201.1.0/24 routed to A for the ping sweep).
+ */
+
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { createTestNet, netnsUnavailable, type TestNet } from "./netns.ts";
+import { type PcapTsProcess, startPcapTs } from "./_pcap_ts_process.ts";
+
+const NET_ID = 1;
+const skip = await netnsUnavailable() ??
+  ((await new Deno.Command("nmap", { args: ["--version"] }).output().catch(() => null))
+    ? null
+    : "nmap is not installed (apt-get install nmap)");
+if (skip) console.log(`live_scan_test skipped: ${skip}`);
+
+interface ScanCase {
+  name: string;
+  /** nmap arguments (the target is added unless the case gives its own). */
+  nmap: (net: TestNet) => string[];
+  /** Any of these detectors counts as detection. */
+  detectors: string[];
+}
+
+const CASES: ScanCase[] = [
+  {
+    name: "SYN (-sS)",
+    nmap: (n) => ["-sS", "-p", "1-1000", n.ipA],
+    detectors: ["scan.trw", "scan.port"],
+  },
+  {
+    name: "connect (-sT)",
+    nmap: (n) => ["-sT", "-p", "1-1000", n.ipA],
+    detectors: ["scan.trw", "scan.port"],
+  },
+  { name: "FIN (-sF)", nmap: (n) => ["-sF", "-p", "1-1000", n.ipA], detectors: ["scan.stealth"] },
+  { name: "NULL (-sN)", nmap: (n) => ["-sN", "-p", "1-1000", n.ipA], detectors: ["scan.stealth"] },
+  { name: "XMAS (-sX)", nmap: (n) => ["-sX", "-p", "1-1000", n.ipA], detectors: ["scan.stealth"] },
+  {
+    name: "UDP (-sU)",
+    nmap: (n) => ["-sU", "-p", "1-200", n.ipA],
+    detectors: ["scan.udp", "scan.trw"],
+  },
+  {
+    name: "SYN over IPv6 (-6 -sS)",
+    nmap: (n) => ["-6", "-sS", "-p", "1-1000", n.ip6A],
+    detectors: ["scan.trw", "scan.port"],
+  },
+  {
+    name: "ARP sweep (-sn)",
+    nmap: (n) => ["-sn", `10.200.${n.id}.0/26`],
+    detectors: ["scan.arp_sweep"],
+  },
+  {
+    name: "ping sweep (-sn -PE, routed)",
+    nmap: (n) => ["-sn", "-PE", "--send-ip", `10.201.${n.id}.0/27`],
+    detectors: ["scan.icmp_sweep"],
+  },
+];
+
+const CONFIG = `
+[response]
+dry_run = true
+state_file = "STATE"
+[notify.desktop]
+enabled = false
+[output]
+stats_interval = "2s"
+`;
+
+function configFile(): string {
+  const dir = Deno.makeTempDirSync({ prefix: "pcap_ts_live_" });
+  const path = `${dir}/pcap_ts.toml`;
+  Deno.writeTextFileSync(path, CONFIG.replace("STATE", `${dir}/state.json`));
+  return path;
+}
+
+async function startOn(net: TestNet, config: string): Promise<PcapTsProcess> {
+  const p = startPcapTs({ net, ns: net.nsA, args: ["-i", net.ifA, "-c", config] });
+  await p.waitForStderr(/capturing on/, 20_000);
+  return p;
+}
+
+const alertsOf = (p: PcapTsProcess) => p.eve().filter((e) => e.event_type === "alert");
+const offenderOf = (e: Record<string, unknown>) => (e.pcap_ts as { offender: string }).offender;
+const detectorOf = (e: Record<string, unknown>) => (e.pcap_ts as { detector: string }).detector;
+
+Deno.test({
+  name: "pcap_ts detects real nmap scans live in a namespace, naming the scanner",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const net = await createTestNet(NET_ID);
+    const config = configFile();
+    const rows: string[] = [];
+    try {
+      await net.must(net.nsA, [
+        "sysctl",
+        "-qw",
+        "net.ipv4.icmp_ratelimit=0",
+        "net.ipv6.icmp.ratelimit=0",
+      ]);
+      await net.must(net.nsB, ["ip", "route", "add", `10.201.${net.id}.0/24`, "via", net.ipA]);
+      for (const c of CASES) {
+        const p = await startOn(net, config);
+        try {
+          const r = await net.run(net.nsB, [
+            "nmap",
+            "-n",
+            "-Pn",
+            "-T4",
+            "--max-retries",
+            "1",
+            ...c.nmap(net),
+          ]);
+          assertEquals(r.code, 0, `nmap ${c.name} failed: ${r.stderr}`);
+          const scanner = c.name.includes("IPv6") ? net.ip6B : net.ipB;
+          const hit = await p.waitForEve(
+            (e) =>
+              e.event_type === "alert" && c.detectors.includes(detectorOf(e)) &&
+              offenderOf(e) === scanner,
+            10_000,
+          );
+          const ev = (hit.pcap_ts as { evidence: Record<string, unknown> }).evidence;
+          const probes = ev.first_contacts ?? ev.probes ?? ev.requests ?? ev.targets ?? "?";
+          rows.push(`${c.name.padEnd(30)} ${detectorOf(hit).padEnd(16)} after ${probes} probes`);
+          assertEquals((hit.alert as { category: string }).category, "scan");
+        } finally {
+          assertEquals(await p.stop(), 0, `pcap_ts exit status; stderr:\n${p.stderr.join("\n")}`);
+        }
+        assert(
+          p.stderr.some((l) => /packets captured, \d+ dropped by the kernel/.test(l)),
+          "capture statistics printed at the end",
+        );
+      }
+      console.log("scan type                      detector         detected\n" + rows.join("\n"));
+    } finally {
+      await net.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "pcap_ts raises no alert for ordinary HTTP traffic live in a namespace",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const net = await createTestNet(NET_ID + 1);
+    const config = configFile();
+    const dir = Deno.makeTempDirSync();
+    Deno.writeTextFileSync(`${dir}/index.html`, "<html>hello</html>");
+    Deno.writeTextFileSync(`${dir}/about.html`, "<html>about</html>");
+    const server = net.spawn(net.nsA, [
+      "python3",
+      "-m",
+      "http.server",
+      "-b",
+      net.ipA,
+      "8080",
+      "-d",
+      dir,
+    ], {
+      stdout: "null",
+      stderr: "null",
+    });
+    const p = await startOn(net, config);
+    try {
+      for (let i = 0; i < 20; i++) {
+        const r = await net.run(net.nsB, [
+          "curl",
+          "-s",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code}",
+          "--retry",
+          "3",
+          "--retry-connrefused",
+          `http://${net.ipA}:8080/${["", "about.html"][i % 2]}`,
+        ]);
+        assertEquals(r.stdout, "200", `curl ${i}: ${r.stderr}`);
+      }
+      await new Promise((ok) => setTimeout(ok, 2500));
+      const stats = p.eve().filter((e) => e.event_type === "stats");
+      assert(stats.length > 0, "periodic stats events are written");
+    } finally {
+      await p.stop();
+      server.kill();
+      await server.status;
+      await net.close();
+    }
+    assertEquals(alertsOf(p).map((e) => (e.alert as { signature: string }).signature), []);
+    const last = p.eve().filter((e) => e.event_type === "stats").at(-1)!;
+    assert((last.stats as { packets: number }).packets >= 20 * 6, "the HTTP packets were captured");
+  },
+});
