@@ -46,7 +46,8 @@ function readWord(buf: Uint8Array, p: number): number {
 /**
  * Decodes an IPv6 header at `o`, its extension headers and the transport header after them.
  * The datagram ends at `o + 40 + payload length` when the capture holds more (padding); a
- * payload length of 0 (jumbogram or segmentation offload) means "up to `end`". A fragment
+ * payload length of 0 followed by a hop-by-hop header (jumbogram, BIG TCP) means "up to
+ * `end`". A fragment
  * header fills `ip.id`, `ip.fragOffset`, `ip.moreFragments` and sets
  * {@link LayerBit.fragment}.
  */
@@ -89,10 +90,12 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
   ip.headerLen = IPV6_HEADER_LEN;
   pkt.layers |= LayerBit.ipv6;
   pkt.l3Offset = o;
-  // Payload length 0: jumbogram or segmentation offload; the capture is all we know.
+  // Payload length 0 with a hop-by-hop header first: a jumbogram (RFC 2675) or a BIG TCP
+  // segment, whose length is in a hop-by-hop option; the capture is all we know. Without
+  // one, the payload is empty.
   let ipEnd = end;
-  if (payloadLen !== 0 && o + IPV6_HEADER_LEN + payloadLen < end) {
-    ipEnd = o + IPV6_HEADER_LEN + payloadLen;
+  if (payloadLen !== 0 || next !== Ipv6Ext.hopByHop) {
+    if (o + IPV6_HEADER_LEN + payloadLen < end) ipEnd = o + IPV6_HEADER_LEN + payloadLen;
   }
   let p = o + IPV6_HEADER_LEN;
   pkt.payloadOffset = p;

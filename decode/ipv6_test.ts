@@ -172,18 +172,29 @@ Deno.test("decodeIpv6() truncation sweep: fixed header and extension header", ()
   }
 });
 
-Deno.test("decodeIpv6() bounds the payload by the payload length, or the capture when it is 0", () => {
+Deno.test("decodeIpv6() bounds the payload by the payload length; 0 means all only for jumbograms", () => {
   const padded = concat(
     v6Frame(17, encodeUdp({ srcPort: 1, dstPort: 2 }, hex("aa"))),
     new Uint8Array(6),
   );
   assert.equal(decodeBytes(padded, 1).payloadLen, 1);
+  // Hop-by-hop first (where the jumbo payload option lives): up to the captured length.
   const jumbo = v6Frame(
-    17,
-    encodeUdp({ srcPort: 1, dstPort: 2, length: 0 }, new Uint8Array(70)),
+    0,
+    concat(encodeIpv6Ext(17), encodeUdp({ srcPort: 1, dstPort: 2, length: 0 }, new Uint8Array(70))),
     0,
   );
   const pkt = decodeBytes(jumbo, 1);
   assert.equal(pkt.problem, null);
   assert.equal(pkt.payloadLen, 70);
+  // No hop-by-hop header: the payload is empty and the ICMPv6 header after it is cut off.
+  // (decoder/tcpdump/icmp/icmpv6-length-zero.pcapng has such a frame.)
+  const empty = decodeBytes(v6Frame(58, new Uint8Array(24), 0), 1);
+  assert.deepStrictEqual(empty.problem, {
+    kind: "truncated",
+    layer: "icmpv6",
+    required: 8,
+    available: 0,
+    offset: 54,
+  });
 });

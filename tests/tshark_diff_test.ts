@@ -55,6 +55,10 @@ const FIELDS = [
   "ipv6.plen",
   "tcp.len",
   "udp.length",
+  "icmp.type",
+  "icmp.code",
+  "icmpv6.type",
+  "icmpv6.code",
 ] as const;
 type Field = (typeof FIELDS)[number];
 type Row = Record<Field, string>;
@@ -73,6 +77,8 @@ const COMPARED = [
   "ip_len",
   "tcp_len",
   "udp_len",
+  "icmp_type",
+  "icmp_code",
 ] as const;
 type Compared = (typeof COMPARED)[number];
 type View = Record<Compared, string>;
@@ -131,9 +137,11 @@ const KNOWN_DIFFERENCES: {
       if (first < 0) return false;
       const rest = protocols.slice(first + 1);
       const inner = rest.findIndex((p) => p === "ip" || p === "ipv6");
-      const l4 = rest.findIndex((p) => p === "tcp" || p === "udp");
+      const l4 = rest.findIndex((p) =>
+        p === "tcp" || p === "udp" || p === "icmp" || p === "icmpv6"
+      );
       return pkt.problem === null && inner >= 0 && (l4 < 0 || inner < l4) &&
-        (pkt.layers & (LayerBit.tcp | LayerBit.udp)) === 0;
+        (pkt.layers & (LayerBit.tcp | LayerBit.udp | LayerBit.icmpv4 | LayerBit.icmpv6)) === 0;
     },
   },
   {
@@ -201,7 +209,11 @@ function listCaptures(dir: string): string[] {
 /** tshark's rows for a capture, or null when tshark cannot read it. */
 async function tsharkRows(path: string): Promise<Row[] | null> {
   const st = Deno.statSync(path);
-  const key = `${path.replaceAll("/", "_")}_${st.size}_${st.mtime?.getTime() ?? 0}.tsv`;
+  let argsHash = 0;
+  for (const ch of TSHARK_ARGS.join(" ")) argsHash = (argsHash * 31 + ch.charCodeAt(0)) >>> 0;
+  const key = `${path.replaceAll("/", "_")}_${st.size}_${st.mtime?.getTime() ?? 0}_${
+    argsHash.toString(16)
+  }.tsv`;
   const cached = `${CACHE_DIR}/${key}`;
   let text: string;
   try {
@@ -264,6 +276,8 @@ function tsharkView(r: Row): View {
     ip_len: isV4 ? r["ip.len"] : isV6 ? r["ipv6.plen"] : "",
     tcp_len: useTcp ? r["tcp.len"] : "",
     udp_len: useUdp ? r["udp.length"] : "",
+    icmp_type: l4 === "icmp" ? r["icmp.type"] : l4 === "icmpv6" ? r["icmpv6.type"] : "",
+    icmp_code: l4 === "icmp" ? r["icmp.code"] : l4 === "icmpv6" ? r["icmpv6.code"] : "",
   };
 }
 
@@ -273,6 +287,7 @@ function ourView(pkt: Packet, tsharkProtocols: string[]): View {
   const ip = (L & (LayerBit.ipv4 | LayerBit.ipv6)) !== 0;
   const tcp = (L & LayerBit.tcp) !== 0;
   const udp = (L & LayerBit.udp) !== 0;
+  const icmp = (L & (LayerBit.icmpv4 | LayerBit.icmpv6)) !== 0;
   const v: View = {
     ip_version: ip ? String(pkt.ip.version) : "",
     src: ip ? ipToString(pkt.ip.version, pkt.ip.src) : "",
@@ -289,6 +304,8 @@ function ourView(pkt: Packet, tsharkProtocols: string[]): View {
     // payload length unless the capture was cut short by the snap length.
     tcp_len: tcp ? tcpSegmentLen(pkt) : "",
     udp_len: udp ? String(pkt.udp.length) : "",
+    icmp_type: icmp ? String(pkt.icmp.type) : "",
+    icmp_code: icmp ? String(pkt.icmp.code) : "",
   };
   // tshark reports the TCP/UDP header quoted in an ICMP error as the frame's first tcp/udp.
   if ((L & LayerBit.icmpQuote) !== 0 && !tcp && !udp) {
