@@ -43,7 +43,10 @@ export const LayerBit = {
   udp: 1 << 8,
   icmpv4: 1 << 9,
   icmpv6: 1 << 10,
-  /** The frame is an IP fragment (not the first, or more follow): no L4 header decoded. */
+  /**
+   * The frame is an IP fragment (offset > 0, or more follow). Its L4 header is decoded only
+   * for the first fragment (offset 0) and only when that fragment holds it whole.
+   */
   fragment: 1 << 11,
   /** An ICMP error quoted an inner IP header (see {@link IcmpHeader.quoted}). */
   icmpQuote: 1 << 12,
