@@ -308,3 +308,9 @@ Deno.test("pcap_ts -c with a bad config exits 2 before any capture", async () =>
     assert(r.stderr.includes('Cannot use "output.color" = "blue" (line 2)'), r.stderr);
   });
 });
+
+Deno.test("tests/data/demo.toml is a valid config", async () => {
+  const path = new URL("./data/demo.toml", import.meta.url).pathname;
+  const r = await pcapTs("config", "check", path);
+  assertEquals(r.code, 0, r.stderr);
+});
