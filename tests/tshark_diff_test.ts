@@ -23,6 +23,8 @@ import {
   ipv4Options,
   LayerBit,
   Packet,
+  packetToJson,
+  packetToText,
   problemName,
 } from "../decode/mod.ts";
 
@@ -363,7 +365,7 @@ Deno.test({
     const known = new Map<string, number>();
     const unexplained: string[] = [];
     let files = 0, framesCompared = 0, framesKnown = 0, countMismatch = 0;
-    let rawAgree = 0, rawTotal = 0;
+    let rawAgree = 0, rawTotal = 0, dumped = 0;
     const unreadable: string[] = [];
     const pkt = new Packet();
     const frame = newFrame();
@@ -387,6 +389,10 @@ Deno.test({
           const row = rows[n++];
           if (row === undefined) continue;
           decodeFrame(frame, pkt);
+          // The dumps must hold up on every real frame too, malformed ones included.
+          dumped += JSON.stringify(packetToJson(pkt)).length > 0 && packetToText(pkt) !== ""
+            ? 1
+            : 0;
           const protocols = row["frame.protocols"].split(":");
           const t = tsharkView(row);
           const ours = ourView(pkt, protocols);
@@ -458,6 +464,7 @@ Deno.test({
       console.log(`    ${u}`);
     }
     assert.ok(framesCompared > 10000, "the corpus should give thousands of frames");
+    assert.equal(dumped, framesCompared + framesKnown, "every frame dumps as JSON and text");
     assert.ok(countMismatch === 0, "pcap_ts and tshark must see the same number of frames");
     assert.ok(
       overall >= REQUIRED_AGREEMENT,
