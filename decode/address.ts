@@ -133,7 +133,8 @@ export function parseIp(text: string): ParsedIp | null {
   let groups: number[];
   const dbl = text.indexOf("::");
   if (dbl >= 0) {
-    if (text.indexOf("::", dbl + 1) >= 0) return null;
+    // A dotted quad may only end the address (RFC 4291 2.2).
+    if (text.indexOf("::", dbl + 1) >= 0 || text.slice(0, dbl).includes(".")) return null;
     const head = parseIpv6Groups(text.slice(0, dbl));
     const tail = parseIpv6Groups(text.slice(dbl + 2));
     if (head === null || tail === null || head.length + tail.length > 7) return null;

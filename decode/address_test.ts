@@ -61,6 +61,8 @@ Deno.test("parseIp() reads IPv4 and IPv6 text and rejects the rest", () => {
       "g::",
       "1:2:3:4:5:6:7::8",
       "fe80::1%eth0",
+      "1.2.3.4::",
+      "::1.2.3.4:1",
       " 1.2.3.4",
     ]
   ) {
