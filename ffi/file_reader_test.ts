@@ -507,3 +507,25 @@ Deno.test("CaptureFileReader carries an out-of-range fraction of a second into t
   assertEquals(error, null);
   assertEquals([frames[0]!.tsSec, frames[0]!.tsNsec], [10 + 2147, 483648000]);
 });
+
+Deno.test("CaptureFileReader skips unknown pcapng blocks larger than its buffer", () => {
+  const big = block(0x0bad0bad, new Uint8Array(3 * 1024 * 1024 + 5));
+  const path = tmpFile(concat(
+    shb(),
+    idb(1, 0),
+    epb(0, 1n, pattern(60, 1)),
+    big,
+    epb(0, 2n, pattern(61, 2)),
+  ));
+  const { frames, error } = readAll(path);
+  assertEquals(error, null);
+  assertEquals(frames.map((f) => [f.tsNsec, f.caplen]), [[1000, 60], [2000, 61]]);
+  assertEquals(frames[1]!.bytes, Array.from(pattern(61, 2)));
+  // The same block cut short: a truncation at its offset, not a throw.
+  const cut = tmpFile(
+    concat(shb(), idb(1, 0), epb(0, 1n, pattern(60, 1)), big.subarray(0, 2_000_000)),
+  );
+  const c = readAll(cut);
+  assertEquals(c.frames.length, 1);
+  assertEquals(c.error, `truncated pcapng block (type 0xbad0bad) at byte 144: ${big.length} bytes`);
+});
