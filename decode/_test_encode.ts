@@ -311,3 +311,18 @@ export function decodeBytes(
   decodeFrame(frameOf(bytes, linkType, opts), pkt);
   return pkt;
 }
+
+/** PPPoE session header + PPP protocol (2 bytes, or 1 when `compressed`) + payload. */
+export function encodePppoe(
+  f: { sessionId: number; pppProtocol: number; compressed?: boolean; length?: number },
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const proto = f.compressed
+    ? new Uint8Array([f.pppProtocol])
+    : new Uint8Array([f.pppProtocol >> 8, f.pppProtocol & 255]);
+  const b = new Uint8Array(6);
+  b[0] = 0x11;
+  put16(b, 2, f.sessionId);
+  put16(b, 4, f.length ?? proto.length + payload.length);
+  return concat(b, proto, payload);
+}

@@ -15,6 +15,7 @@ import {
   encodeIpv6Ext,
   encodeIpv6Fragment,
   encodeLoopback,
+  encodePppoe,
   encodeSll,
   encodeSll2,
   encodeTcp,
@@ -153,6 +154,16 @@ const SEEDS: [number, Uint8Array][] = [
   [
     101,
     encodeIpv4({ protocol: 6, src: 1, dst: 2, mf: true }, encodeTcp({ srcPort: 1, dstPort: 2 })),
+  ],
+  [
+    1,
+    encodeEthernet(
+      { type: 0x8864 },
+      encodePppoe(
+        { sessionId: 7, pppProtocol: 0x21, compressed: true },
+        encodeIpv4({ protocol: 17, src: 1, dst: 2 }, encodeUdp({ srcPort: 1, dstPort: 2 })),
+      ),
+    ),
   ],
 ];
 

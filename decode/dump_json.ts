@@ -86,7 +86,7 @@ function icmpJson(pkt: Packet): Record<string, unknown> {
 /**
  * The JSON dump object of a decoded packet (DESIGN.md's packet dump contract): one key per
  * decoded layer (absent when the layer is absent), then `payload_len`, `payload_preview` and
- * `anomalies`. Keys the contract does not list: `sll` fields, `loopback` (`{family}`) and
+ * `anomalies`. Keys the contract does not list: `sll` fields, `loopback` (`{family}`), `pppoe` (`{session_id, ppp_protocol}`) and
  * the fixed fields of non-Ethernet/IPv4 ARP. IPv6's `next_header` is the upper-layer
  * protocol (after `ext_headers`); `icmp.quoted` summarises the datagram an ICMP error
  * quotes. Allocates; for dumps and reports only.
@@ -123,6 +123,9 @@ export function packetToJson(pkt: Packet): Record<string, unknown> {
     out.vlan = Array.from(pkt.vlan.ids.subarray(0, pkt.vlan.count));
   }
   if (layers & LayerBit.loopback) out.loopback = { family: pkt.loopbackFamily };
+  if (layers & LayerBit.pppoe) {
+    out.pppoe = { session_id: pkt.pppoe.sessionId, ppp_protocol: hex16(pkt.pppoe.pppProtocol) };
+  }
   if (layers & LayerBit.arp) {
     const arp = pkt.arp;
     out.arp = isEthernetIpv4Arp(pkt)

@@ -159,6 +159,7 @@ export function packetToText(pkt: Packet): string {
   if (layers & LayerBit.vlan) {
     s += `vlan ${Array.from(pkt.vlan.ids.subarray(0, pkt.vlan.count)).join(",")}, `;
   }
+  if (layers & LayerBit.pppoe) s += `PPPoE [ses 0x${pkt.pppoe.sessionId.toString(16)}] `;
   if (layers & (LayerBit.ipv4 | LayerBit.ipv6)) s += ipText(pkt);
   else if (layers & LayerBit.arp) s += arpText(pkt);
   else if (layers & LayerBit.ethernet) {

@@ -8,6 +8,7 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { decodeArp } from "./arp.ts";
 import { decodeIpv4 } from "./ipv4.ts";
 import { decodeIpv6 } from "./ipv6.ts";
+import { decodePppoeSession } from "./pppoe.ts";
 import { decodeVlanTags } from "./vlan.ts";
 
 /** EtherType values pcap_ts knows by name. Unknown values stay numbers (`0x88cc`). */
@@ -19,6 +20,8 @@ export const EtherType = {
   qinq: 0x88a8,
   /** Pre-standard QinQ TPID. */
   qinqOld: 0x9100,
+  pppoeDiscovery: 0x8863,
+  pppoeSession: 0x8864,
 } as const;
 
 /** `0x0800` style text of an EtherType. */
@@ -27,8 +30,8 @@ export function etherTypeText(type: number): string {
 }
 
 /**
- * Decodes what follows an EtherType at `o`: VLAN tags, then ARP, IPv4 or IPv6. Other
- * EtherTypes leave the bytes as payload.
+ * Decodes what follows an EtherType at `o`: VLAN tags, then ARP, IPv4, IPv6 or a PPPoE
+ * session. Other EtherTypes leave the bytes as payload.
  */
 export function decodeEtherPayload(
   buf: Uint8Array,
@@ -48,4 +51,5 @@ export function decodeEtherPayload(
   if (type === 0x0800) decodeIpv4(buf, o, end, pkt);
   else if (type === 0x86dd) decodeIpv6(buf, o, end, pkt);
   else if (type === 0x0806) decodeArp(buf, o, end, pkt);
+  else if (type === 0x8864) decodePppoeSession(buf, o, end, pkt);
 }

@@ -23,6 +23,7 @@ export { decodeVlanTags, VLAN_TAG_LEN } from "./vlan.ts";
 export { decodeSll, decodeSll2, SLL2_HEADER_LEN, SLL_HEADER_LEN } from "./sll.ts";
 export { decodeLoopback, LOOPBACK_HEADER_LEN, LoopbackFamily } from "./loopback.ts";
 export { LinkType, linkTypeName } from "./link_type.ts";
+export { decodePppoeSession, PPPOE_HEADER_LEN, PppProtocol } from "./pppoe.ts";
 export {
   ARP_ETHERNET_IPV4_LEN,
   ARP_FIXED_LEN,

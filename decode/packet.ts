@@ -50,6 +50,8 @@ export const LayerBit = {
   fragment: 1 << 11,
   /** An ICMP error quoted an inner IP header (see {@link IcmpHeader.quoted}). */
   icmpQuote: 1 << 12,
+  /** A PPPoE session header (EtherType 0x8864) and its PPP protocol field. */
+  pppoe: 1 << 13,
 } as const;
 
 /** A malformed frame, as a value: where decoding stopped and why. */
@@ -118,6 +120,19 @@ export class SllHeader {
   protocol = 0;
   /** SLL2 only: interface index. */
   ifIndex = 0;
+}
+
+/** PPPoE session header (RFC 2516) and the PPP protocol field after it. */
+export class PppoeHeader {
+  /** Version (high nibble) and type (low nibble): 0x11. */
+  versionType = 0;
+  /** Code: 0 for session data. */
+  code = 0;
+  sessionId = 0;
+  /** Length of the PPP frame (protocol field and payload). */
+  length = 0;
+  /** PPP protocol: 0x0021 IPv4, 0x0057 IPv6, ... (1 or 2 bytes on the wire). */
+  pppProtocol = 0;
 }
 
 /** ARP over Ethernet/IPv4 (htype 1, ptype 0x0800); others keep only the fixed fields. */
@@ -249,6 +264,7 @@ export class Packet {
   eth = new EthernetHeader();
   vlan = new VlanTags();
   sll = new SllHeader();
+  pppoe = new PppoeHeader();
   /** DLT_NULL / DLT_LOOP address family. */
   loopbackFamily = 0;
   arp = new ArpHeader();

@@ -121,7 +121,7 @@ const KNOWN_DIFFERENCES: {
   {
     name: "encapsulation_before_ip",
     why: "tshark finds IP inside encapsulations that pcap_ts leaves as payload " +
-      "(PPPoE, MPLS, LLC/SNAP, ...): the protocols before tshark's first IP layer are not all ones pcap_ts decodes",
+      "(MPLS, LLC/SNAP, E-Tag, ...): the protocols before tshark's first IP layer are not all ones pcap_ts decodes",
     matches: (_pkt, protocols) => {
       for (const p of protocols) {
         if (p === "ip" || p === "ipv6") return false;
@@ -187,6 +187,8 @@ const LINK_PROTOCOLS_DECODED = new Set([
   "null",
   "loop",
   "raw",
+  "pppoes",
+  "ppp",
 ]);
 
 function tsharkAvailable(): boolean {
