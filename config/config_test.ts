@@ -10,6 +10,7 @@ import {
   SECTIONS,
   type SectionSpec,
 } from "./mod.ts";
+import { captureSection, outputSection } from "./capture.ts";
 import { formatDuration } from "./duration.ts";
 import { locateLines } from "./_lines.ts";
 import { editDistance, nearest } from "./_suggest.ts";
@@ -58,8 +59,10 @@ const emptyRecords = {
     },
   },
 } as const satisfies SectionSpec;
+// The machinery is tested on its own registry, independent of what the real one holds.
 const TEST_SECTIONS = {
-  ...SECTIONS,
+  capture: captureSection,
+  output: outputSection,
   response,
   "notify.webhook": webhook,
   "extra.deep.hooks": emptyRecords,

@@ -10,18 +10,18 @@ import { expectation, type Sections } from "./validate.ts";
 
 const WIDTH = 98;
 
-/** Wraps text into `# `-prefixed comment lines of at most {@link WIDTH} columns. */
-export function commentLines(text: string, indent = ""): string[] {
+/** Wraps text into comment lines (`prefix` then words) of at most {@link WIDTH} columns. */
+export function commentLines(text: string, prefix = "# "): string[] {
   const out: string[] = [];
   for (const para of text.split(/\n/)) {
     let line = "";
     for (const word of para.split(/\s+/).filter((w) => w !== "")) {
-      if (line !== "" && indent.length + 2 + line.length + 1 + word.length > WIDTH) {
-        out.push(`${indent}# ${line}`);
+      if (line !== "" && prefix.length + line.length + 1 + word.length > WIDTH) {
+        out.push(`${prefix}${line}`);
         line = word;
       } else line = line === "" ? word : `${line} ${word}`;
     }
-    out.push(line === "" ? `${indent}#` : `${indent}# ${line}`);
+    out.push(line === "" ? prefix.trimEnd() : `${prefix}${line}`);
   }
   return out;
 }
@@ -71,15 +71,16 @@ function renderRecords(
     out.push(
       ...commentLines(
         `${f}: ${fs.doc} Default: ${defaultText(fs)}. Allowed: ${expectation(fs)}.`,
-        "  ",
-      ).map((l) => `#${l.slice(1)}`),
+        "#   ",
+      ),
     );
   }
   if (spec.default.length === 0) {
     out.push(`${tomlKey(name)} = []`);
     return out;
   }
-  spec.default.forEach((entry: RecordValue) => {
+  spec.default.forEach((entry: RecordValue, i) => {
+    if (i > 0) out.push("");
     out.push(`[[${section}.${tomlKey(name)}]]`);
     for (const [f, fs] of Object.entries(spec.fields)) {
       out.push(`${tomlKey(f)} = ${tomlValue(fs, entry[f] ?? fs.default)}`);
