@@ -18,6 +18,7 @@
 
 /** An IP address parsed from text. */
 export interface ParsedIp {
+  /** IP version. */
   version: 4 | 6;
   /** Four words, most significant first (IPv4: word 0, others 0). */
   words: Uint32Array;

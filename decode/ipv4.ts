@@ -137,7 +137,9 @@ function badOptionAt(buf: Uint8Array, p: number, end: number): number {
 
 /** One IPv4 option: its type byte, its length (1 for EOL/NOP) and the offset of its data. */
 export interface Ipv4Option {
+  /** Option type byte (copied flag, class and number). */
   type: number;
+  /** Option length in bytes, type and length bytes included (1 for EOL and NOP). */
   len: number;
   /** Offset in `Packet.buf` of the option's value (after type and length). */
   dataOffset: number;

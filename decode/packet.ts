@@ -85,11 +85,11 @@ export function problemName(p: DecodeProblem): string {
 /** Ethernet II header (DLT_EN10MB). MACs are offsets into the packet buffer. */
 export class EthernetHeader {
   /** Offset of the destination MAC (6 bytes) in `Packet.buf`. */
-  dstOffset = 0;
+  dstOffset: number = 0;
   /** Offset of the source MAC (6 bytes) in `Packet.buf`. */
-  srcOffset = 0;
+  srcOffset: number = 0;
   /** EtherType after any VLAN tags (the outermost is in `vlan`). */
-  etherType = 0;
+  etherType: number = 0;
 }
 
 /** Maximum 802.1Q tags decoded per frame; deeper stacks are an anomaly. */
@@ -97,111 +97,137 @@ export const MAX_VLAN_TAGS = 4;
 
 /** 802.1Q / 802.1ad tags, outermost first. */
 export class VlanTags {
-  count = 0;
+  /** Number of tags decoded (0 to MAX_VLAN_TAGS). */
+  count: number = 0;
   /** VLAN ids (12 bits). */
-  ids = new Uint16Array(MAX_VLAN_TAGS);
+  ids: Uint16Array = new Uint16Array(MAX_VLAN_TAGS);
   /** Priority code points (3 bits). */
-  pcp = new Uint8Array(MAX_VLAN_TAGS);
+  pcp: Uint8Array = new Uint8Array(MAX_VLAN_TAGS);
   /** TPID of each tag (0x8100, 0x88a8, 0x9100). */
-  tpids = new Uint16Array(MAX_VLAN_TAGS);
+  tpids: Uint16Array = new Uint16Array(MAX_VLAN_TAGS);
 }
 
 /** Linux cooked capture v1 or v2 header (DLT_LINUX_SLL, DLT_LINUX_SLL2). */
 export class SllHeader {
+  /** 1 for SLL (113), 2 for SLL2 (276). */
   version: 1 | 2 = 1;
   /** Packet type: 0 to us, 1 broadcast, 2 multicast, 3 to another host, 4 sent by us. */
-  packetType = 0;
+  packetType: number = 0;
   /** ARPHRD_* type of the device. */
-  arphrdType = 0;
+  arphrdType: number = 0;
   /** Link-layer address length and offset in `Packet.buf`. */
-  addrLen = 0;
-  addrOffset = 0;
+  addrLen: number = 0;
+  /** Offset of the link-layer address in `Packet.buf`. */
+  addrOffset: number = 0;
   /** Protocol (EtherType for most). */
-  protocol = 0;
+  protocol: number = 0;
   /** SLL2 only: interface index. */
-  ifIndex = 0;
+  ifIndex: number = 0;
 }
 
 /** PPPoE session header (RFC 2516) and the PPP protocol field after it. */
 export class PppoeHeader {
   /** Version (high nibble) and type (low nibble): 0x11. */
-  versionType = 0;
+  versionType: number = 0;
   /** Code: 0 for session data. */
-  code = 0;
-  sessionId = 0;
+  code: number = 0;
+  /** Session identifier. */
+  sessionId: number = 0;
   /** Length of the PPP frame (protocol field and payload). */
-  length = 0;
+  length: number = 0;
   /** PPP protocol: 0x0021 IPv4, 0x0057 IPv6, ... (1 or 2 bytes on the wire). */
-  pppProtocol = 0;
+  pppProtocol: number = 0;
 }
 
 /** ARP over Ethernet/IPv4 (htype 1, ptype 0x0800); others keep only the fixed fields. */
 export class ArpHeader {
-  hardwareType = 0;
-  protocolType = 0;
-  hardwareLen = 0;
-  protocolLen = 0;
+  /** Hardware type (1: Ethernet). */
+  hardwareType: number = 0;
+  /** Protocol type (0x0800: IPv4). */
+  protocolType: number = 0;
+  /** Hardware address length (6 for Ethernet). */
+  hardwareLen: number = 0;
+  /** Protocol address length (4 for IPv4). */
+  protocolLen: number = 0;
   /** 1 request, 2 reply. */
-  op = 0;
+  op: number = 0;
   /** Offsets of the sender/target hardware addresses in `Packet.buf`. */
-  senderMacOffset = 0;
-  targetMacOffset = 0;
+  senderMacOffset: number = 0;
+  /** Offset of the target hardware address in `Packet.buf`. */
+  targetMacOffset: number = 0;
   /** IPv4 addresses as unsigned 32-bit numbers (valid when protocolType is 0x0800). */
-  senderIp = 0;
-  targetIp = 0;
+  senderIp: number = 0;
+  /** Target IPv4 address (valid when protocolType is 0x0800). */
+  targetIp: number = 0;
 }
 
 /** IPv4 or IPv6 header, in one shape so that flows and detectors need not branch. */
 export class IpHeader {
+  /** IP version. */
   version: 4 | 6 = 4;
   /** Header length in bytes (IPv6: 40 plus extension headers). */
-  headerLen = 0;
+  headerLen: number = 0;
   /** IPv4 TOS / IPv6 traffic class. */
-  tos = 0;
+  tos: number = 0;
   /** IPv4 total length / IPv6 40 + payload length, as in the header. */
-  totalLen = 0;
+  totalLen: number = 0;
   /** IPv4 identification, or IPv6 fragment header identification. */
-  id = 0;
-  dontFragment = false;
-  moreFragments = false;
+  id: number = 0;
+  /** IPv4 DF flag (false for IPv6). */
+  dontFragment: boolean = false;
+  /** IPv4 MF flag, or the IPv6 fragment header M flag. */
+  moreFragments: boolean = false;
   /** Fragment offset in bytes. */
-  fragOffset = 0;
+  fragOffset: number = 0;
   /** TTL / hop limit. */
-  ttl = 0;
+  ttl: number = 0;
   /** Upper-layer protocol (IPv6: the last next-header value). */
-  protocol = 0;
+  protocol: number = 0;
   /** IPv4 header checksum (0 for IPv6). */
-  checksum = 0;
+  checksum: number = 0;
   /** IPv6 flow label. */
-  flowLabel = 0;
+  flowLabel: number = 0;
   /**
    * Source and destination addresses as 32-bit words, most significant first.
    * IPv4 uses word 0 only (words 1 to 3 are 0).
    */
-  src = new Uint32Array(4);
-  dst = new Uint32Array(4);
+  src: Uint32Array = new Uint32Array(4);
+  /** Destination address words (see `src`). */
+  dst: Uint32Array = new Uint32Array(4);
   /** Offset of the IPv4 options / first IPv6 extension header in `Packet.buf`, and its length. */
-  optionsOffset = 0;
-  optionsLen = 0;
+  optionsOffset: number = 0;
+  /** Length in bytes of the IPv4 options / IPv6 extension headers. */
+  optionsLen: number = 0;
   /** IPv6 extension header types in order (up to 8 recorded); count in `extCount`. */
-  extTypes = new Uint8Array(8);
-  extCount = 0;
+  extTypes: Uint8Array = new Uint8Array(8);
+  /** Number of IPv6 extension header types recorded in `extTypes` (at most 8). */
+  extCount: number = 0;
 }
 
 /** TCP header. Options are a byte range; `tcpOptions()` parses them on demand. */
 export class TcpHeader {
-  srcPort = 0;
-  dstPort = 0;
-  seq = 0;
-  ack = 0;
-  headerLen = 0;
+  /** Source port. */
+  srcPort: number = 0;
+  /** Destination port. */
+  dstPort: number = 0;
+  /** Sequence number (unsigned 32-bit). */
+  seq: number = 0;
+  /** Acknowledgement number (unsigned 32-bit). */
+  ack: number = 0;
+  /** Header length in bytes (data offset × 4). */
+  headerLen: number = 0;
   /** Flag bits as in the header's 13th byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80. */
-  flags = 0;
-  window = 0;
-  checksum = 0;
-  urgent = 0;
-  optionsOffset = 0;
-  optionsLen = 0;
+  flags: number = 0;
+  /** Window (unscaled). */
+  window: number = 0;
+  /** Checksum as in the header (not verified). */
+  checksum: number = 0;
+  /** Urgent pointer. */
+  urgent: number = 0;
+  /** Offset of the options in `Packet.buf`. */
+  optionsOffset: number = 0;
+  /** Length of the options in bytes. */
+  optionsLen: number = 0;
 }
 
 /** TCP flag bits. */
@@ -218,66 +244,96 @@ export const TcpFlag = {
 
 /** UDP header. */
 export class UdpHeader {
-  srcPort = 0;
-  dstPort = 0;
-  length = 0;
-  checksum = 0;
+  /** Source port. */
+  srcPort: number = 0;
+  /** Destination port. */
+  dstPort: number = 0;
+  /** Length field (header and payload) as in the header. */
+  length: number = 0;
+  /** Checksum as in the header (not verified). */
+  checksum: number = 0;
 }
 
 /** The inner header quoted by an ICMP error (destination unreachable, time exceeded, ...). */
 export class IcmpQuote {
+  /** Version of the quoted IP header. */
   ipVersion: 4 | 6 = 4;
-  protocol = 0;
-  src = new Uint32Array(4);
-  dst = new Uint32Array(4);
+  /** Protocol of the quoted datagram. */
+  protocol: number = 0;
+  /** Quoted source address words (IPv4: word 0). */
+  src: Uint32Array = new Uint32Array(4);
+  /** Quoted destination address words (IPv4: word 0). */
+  dst: Uint32Array = new Uint32Array(4);
   /** Ports of a quoted TCP/UDP header (0 when not quoted). */
-  srcPort = 0;
-  dstPort = 0;
+  srcPort: number = 0;
+  /** Quoted destination port (see `srcPort`). */
+  dstPort: number = 0;
 }
 
 /** ICMPv4 or ICMPv6 header (which one: `Packet.layers`). */
 export class IcmpHeader {
-  type = 0;
-  code = 0;
-  checksum = 0;
+  /** ICMP type. */
+  type: number = 0;
+  /** ICMP code. */
+  code: number = 0;
+  /** Checksum as in the header (not verified). */
+  checksum: number = 0;
   /** Echo identifier and sequence (echo request/reply only). */
-  id = 0;
-  seq = 0;
+  id: number = 0;
+  /** Echo sequence number (see `id`). */
+  seq: number = 0;
   /** Valid when `Packet.layers` has `LayerBit.icmpQuote`. */
-  quoted = new IcmpQuote();
+  quoted: IcmpQuote = new IcmpQuote();
 }
 
 /** One decoded frame. Reuse one instance across frames; `reset()` happens in `decodeFrame`. */
 export class Packet {
   /** Bit set of {@link LayerBit}: which headers below hold this frame's values. */
-  layers = 0;
+  layers: number = 0;
   /** Frame metadata, copied from the {@link Frame}. */
   buf: Uint8Array = new Uint8Array(0);
-  offset = 0;
-  caplen = 0;
-  len = 0;
-  tsSec = 0;
-  tsNsec = 0;
-  linkType = 0;
+  /** Offset of the frame in `buf`. */
+  offset: number = 0;
+  /** Bytes captured. */
+  caplen: number = 0;
+  /** Length of the frame on the wire. */
+  len: number = 0;
+  /** Capture time: whole seconds since the Unix epoch. */
+  tsSec: number = 0;
+  /** Capture time: nanoseconds within the second. */
+  tsNsec: number = 0;
+  /** Link type (DLT) of the frame. */
+  linkType: number = 0;
   /** Capture time in seconds (float): what flows and detectors use as their clock. */
-  ts = 0;
-  eth = new EthernetHeader();
-  vlan = new VlanTags();
-  sll = new SllHeader();
-  pppoe = new PppoeHeader();
+  ts: number = 0;
+  /** Ethernet header (valid with `LayerBit.ethernet`). */
+  eth: EthernetHeader = new EthernetHeader();
+  /** VLAN tags (valid with `LayerBit.vlan`). */
+  vlan: VlanTags = new VlanTags();
+  /** Linux cooked header (valid with `LayerBit.sll`). */
+  sll: SllHeader = new SllHeader();
+  /** PPPoE session header (valid with `LayerBit.pppoe`). */
+  pppoe: PppoeHeader = new PppoeHeader();
   /** DLT_NULL / DLT_LOOP address family. */
-  loopbackFamily = 0;
-  arp = new ArpHeader();
-  ip = new IpHeader();
-  tcp = new TcpHeader();
-  udp = new UdpHeader();
-  icmp = new IcmpHeader();
+  loopbackFamily: number = 0;
+  /** ARP message (valid with `LayerBit.arp`). */
+  arp: ArpHeader = new ArpHeader();
+  /** IPv4 or IPv6 header (valid with `LayerBit.ipv4` or `LayerBit.ipv6`). */
+  ip: IpHeader = new IpHeader();
+  /** TCP header (valid with `LayerBit.tcp`). */
+  tcp: TcpHeader = new TcpHeader();
+  /** UDP header (valid with `LayerBit.udp`). */
+  udp: UdpHeader = new UdpHeader();
+  /** ICMPv4/ICMPv6 header (valid with `LayerBit.icmpv4` or `LayerBit.icmpv6`). */
+  icmp: IcmpHeader = new IcmpHeader();
   /** Offset in `buf` of the layer-3 header (or ARP), and of the L4 header. -1 when absent. */
-  l3Offset = -1;
-  l4Offset = -1;
+  l3Offset: number = -1;
+  /** Offset in `buf` of the L4 header, -1 when absent (see `l3Offset`). */
+  l4Offset: number = -1;
   /** Payload after the last decoded header: offset in `buf` and length (bounded by caplen). */
-  payloadOffset = 0;
-  payloadLen = 0;
+  payloadOffset: number = 0;
+  /** Payload length (see `payloadOffset`). */
+  payloadLen: number = 0;
   /** The first problem met, or null. Layers decoded before it stay valid. */
   problem: DecodeProblem | null = null;
 }
