@@ -7,6 +7,7 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { nearest } from "./config/_suggest.ts";
 import { parseCidr } from "./config/cidr.ts";
+import type { Config } from "./config/mod.ts";
 
 /** The program version (from deno.json). */
 export const VERSION: string = denoJson.version;
@@ -329,4 +330,31 @@ function parseSubcommand(name: string, rest: readonly string[]): Command {
     throw new UsageError(`The bans ${sub} command takes no arguments: remove "${positional[0]}"`);
   }
   return sub === "list" ? { kind: "bans-list", json, config } : { kind: "bans-flush", config };
+}
+
+/**
+ * The config with the command line's overrides applied (-i, -f, --eve, --dump, --no-color,
+ * and --dry-run when a [response] section is registered). Returns a new deep-frozen config.
+ */
+export function applyCommandLine(config: Config, o: AnalysisOptions): Config {
+  const over: Record<string, Record<string, unknown>> = {
+    capture: {
+      ...(o.interface !== null ? { interface: o.interface } : {}),
+      ...(o.filter !== null ? { filter: o.filter } : {}),
+    },
+    output: {
+      ...(o.eve !== null ? { eve: o.eve } : {}),
+      ...(o.dump !== null ? { dump: o.dump } : {}),
+      ...(o.noColor ? { color: "never" } : {}),
+    },
+    response: o.dryRun ? { dry_run: true } : {},
+  };
+  const out: Record<string, unknown> = { ...config };
+  for (const [section, values] of Object.entries(over)) {
+    const current = out[section] as Record<string, unknown> | undefined;
+    if (current && Object.keys(values).length > 0) {
+      out[section] = Object.freeze({ ...current, ...values });
+    }
+  }
+  return Object.freeze(out) as Config;
 }

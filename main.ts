@@ -8,7 +8,7 @@
  */
 
 import {
-  type AnalysisOptions,
+  applyCommandLine,
   type Command,
   ExitCode,
   HELP,
@@ -28,33 +28,6 @@ import { runAnalysis, runBans, runInterfaces } from "./app.ts";
 
 function printError(message: string): void {
   console.error(`pcap_ts: ${message}`);
-}
-
-/**
- * The config with the command line's overrides applied (-i, -f, --eve, --dump, --no-color,
- * and --dry-run when a [response] section is registered). Returns a new deep-frozen config.
- */
-export function applyCommandLine(config: Config, o: AnalysisOptions): Config {
-  const over: Record<string, Record<string, unknown>> = {
-    capture: {
-      ...(o.interface !== null ? { interface: o.interface } : {}),
-      ...(o.filter !== null ? { filter: o.filter } : {}),
-    },
-    output: {
-      ...(o.eve !== null ? { eve: o.eve } : {}),
-      ...(o.dump !== null ? { dump: o.dump } : {}),
-      ...(o.noColor ? { color: "never" } : {}),
-    },
-    response: o.dryRun ? { dry_run: true } : {},
-  };
-  const out: Record<string, unknown> = { ...config };
-  for (const [section, values] of Object.entries(over)) {
-    const current = out[section] as Record<string, unknown> | undefined;
-    if (current && Object.keys(values).length > 0) {
-      out[section] = Object.freeze({ ...current, ...values });
-    }
-  }
-  return Object.freeze(out) as Config;
 }
 
 async function configFor(path: string | null): Promise<Config> {

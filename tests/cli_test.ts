@@ -1,6 +1,11 @@
 import { assert, assertEquals } from "../config/_test_assert.ts";
-import { type AnalysisOptions, type Command, parseCommandLine, UsageError } from "../cli.ts";
-import { applyCommandLine } from "../main.ts";
+import {
+  type AnalysisOptions,
+  applyCommandLine,
+  type Command,
+  parseCommandLine,
+  UsageError,
+} from "../cli.ts";
 import { defaultConfig } from "../config/mod.ts";
 
 const NONE: AnalysisOptions = {
