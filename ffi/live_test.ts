@@ -193,3 +193,25 @@ catch (e) { console.log(e.name + ": " + e.message); }`;
     );
   },
 });
+
+Deno.test({
+  name: "LiveCapture.open() on a device that is down says how to bring it up",
+  ignore: skip !== null,
+  async fn() {
+    const net = await createTestNet(14);
+    try {
+      await net.must(net.nsA, ["ip", "link", "set", net.ifA, "down"]);
+      const live = new URL("./live.ts", import.meta.url).pathname;
+      const code = `import { LiveCapture } from "${live}";
+try { LiveCapture.open({ device: "${net.ifA}" }); console.log("opened"); }
+catch (e) { console.log(e.name + " " + e.code + ": " + e.message); }`;
+      const out = await net.must(net.nsA, [Deno.execPath(), "eval", code]);
+      assertEquals(
+        out.trim(),
+        `PcapError -9: Device "${net.ifA}" is down (libpcap: That device is not up): bring it up ("ip link set ${net.ifA} up") or choose another`,
+      );
+    } finally {
+      await net.close();
+    }
+  },
+});
