@@ -296,3 +296,71 @@ Deno.test("parseConfig() and defaultConfig() use the full schema", () => {
   assertEquals(defaultConfig().output.stats_interval, 60);
   assertEquals(parseConfig('[capture]\nfilter = "tcp"\n').capture.filter, "tcp");
 });
+
+Deno.test("parseConfigWith() on any text returns a config or throws a ConfigError, nothing else", async () => {
+  const fc = (await import("fast-check")).default;
+  const tomlish = fc.array(
+    fc.oneof(
+      fc.constantFrom("[capture]", "[response]", "[[response.rule]]", "[notify.webhook]", "[x.y]"),
+      fc.tuple(
+        fc.constantFrom(
+          "interface",
+          "snaplen",
+          "dry_run",
+          "allowlist",
+          "ban_duration",
+          "url",
+          "zz",
+        ),
+        fc.constantFrom(
+          '"eth0"',
+          "1",
+          "-5",
+          "1.5",
+          "true",
+          '["10.0.0.0/8"]',
+          '"1h"',
+          "[1, 2]",
+          "{a = 1}",
+          '"',
+        ),
+      ).map(([k, v]) => `${k} = ${v}`),
+      fc.string(),
+    ),
+    { maxLength: 12 },
+  ).map((lines) => lines.join("\n"));
+  fc.assert(
+    fc.property(tomlish, (text) => {
+      try {
+        parseConfigWith(text, "prop", TEST_SECTIONS);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const p of e.problems) assert(p.message.length > 0);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("parseCidr() and parseDuration() never throw, and durations round-trip", async () => {
+  const fc = (await import("fast-check")).default;
+  fc.assert(fc.property(fc.string(), (s) => {
+    parseCidr(s);
+    parseDuration(s);
+  }));
+  fc.assert(fc.property(fc.integer({ min: 0, max: 10 * 365 * 86400 }), (n) => {
+    assertEquals(parseDuration(formatDuration(n)), n);
+  }));
+  // Every IPv4 address and prefix written out parses back to the same bytes.
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      fc.integer({ min: 0, max: 32 }),
+      (b, p) => {
+        const c = parseCidr(`${b.join(".")}/${p}`);
+        assertEquals(c && [...c.bytes], b);
+        assertEquals(c?.prefix, p);
+      },
+    ),
+  );
+});
