@@ -215,3 +215,29 @@ catch (e) { console.log(e.name + " " + e.code + ": " + e.message); }`;
     }
   },
 });
+
+Deno.test({
+  name: "LiveCapture.waitReadable() on an idle capture keeps the event loop running and times out",
+  ignore: skip !== null,
+  async fn() {
+    // Loopback with a filter nothing here matches: an idle link.
+    const cap = LiveCapture.open({ device: "lo", filter: "udp port 1 and udp port 2" });
+    cap.setDirection("in");
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = performance.now();
+    const readable = await cap.waitReadable(300);
+    const waited = performance.now() - t0;
+    clearInterval(timer);
+    assertEquals(readable, false);
+    assert(waited >= 250, `returned after ${waited} ms`);
+    assert(ticks >= 10, `only ${ticks} timer ticks while waiting: the event loop stalled`);
+    assertEquals(cap.next(newFrame()), false);
+    assertEquals(cap.stats(), { received: 0, dropped: 0, ifDropped: 0 });
+    // close() while a wait is pending: the handle is released when the wait returns.
+    const pending = cap.waitReadable(100);
+    cap.close();
+    assertEquals(await pending, false);
+    assertEquals(await cap.waitReadable(100), false);
+  },
+});
