@@ -364,3 +364,11 @@ Deno.test("parseCidr() and parseDuration() never throw, and durations round-trip
     ),
   );
 });
+
+Deno.test("the Config type gives each key its value type", () => {
+  // Compile-time check: these assignments fail `deno check` if the types degrade.
+  const capture: { snaplen: number; interface: string; promiscuous: boolean } =
+    defaultConfig().capture;
+  const output: { stats_interval: number; color: string } = defaultConfig().output;
+  assertEquals([capture.snaplen, output.stats_interval], [262144, 60]);
+});
