@@ -81,7 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await dispatch(cmd);
   } catch (e) {
-    if (e instanceof ConfigError) {
+    if (e instanceof ConfigError || e instanceof UsageError) {
       printError(e.message);
       return ExitCode.usage;
     }
