@@ -159,3 +159,19 @@ Deno.test("EveWriter('-') writes every line to stdout, also with closeSync()", a
     await Deno.remove(script);
   }
 });
+
+Deno.test({
+  name: "EveWriter reports a failed write (a full disk) instead of dropping lines silently",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const w = await EveWriter.open("/dev/full");
+    w.write({ timestamp: "t", event_type: "x" });
+    let msg = "";
+    try {
+      await w.close();
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    assert(msg.startsWith("Cannot write to the EVE file /dev/full:"), msg);
+  },
+});
