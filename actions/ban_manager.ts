@@ -432,12 +432,13 @@ export class BanManager {
   }
 
   async #commitNow(): Promise<CommitResult> {
-    this.#lastCommitMs = performance.now();
     const events = this.#pendingEvents;
     this.#pendingEvents = [];
     if (this.backend.pending() === 0 && events.length === 0) {
       return { applied: 0, failed: [], ms: 0 };
     }
+    // Only a commit that changed something opens a batching window for the next one.
+    this.#lastCommitMs = performance.now();
     const res = await this.backend.commit();
     this.counters.commits++;
     const failedKeys = new Set<string>();
