@@ -58,3 +58,13 @@ export function scanAlert(f: ScanAlertFields): Alert {
     process: null,
   });
 }
+
+/**
+ * Direction of a sweep across many targets: from the offender and the last target, made
+ * `inbound` when the offender is not local but some swept target was this host.
+ */
+export function sweepDirection(last: Direction, sweptLocal: boolean): Direction {
+  if (last === "transit" && sweptLocal) return "inbound";
+  if (last === "outbound" && sweptLocal) return "local";
+  return last;
+}

@@ -1,14 +1,19 @@
 /**
  * Per-key detector state with a hard cap and idle expiry: a `Map` with numeric keys kept in
  * least-recently-used order (a touched key is re-inserted at the end), so that both expiry
- * and eviction pop from the front.
+ * and eviction pop from the front. Re-insertion costs a Map delete and set, so a key is
+ * moved only when its last move is older than ttl/16: the order is approximate, and an
+ * idle key may outlive its ttl by at most ttl/16 in memory (never in meaning: `get`
+ * checks the ttl exactly).
  *
  * @module
  */
 
-/** State objects carry the time they were last touched. */
+/** State objects carry the time they were last touched, and (managed here) last reordered. */
 export interface Timed {
   lastTs: number;
+  /** When the entry last moved to the back of the order (set by {@link KeyedStates}). */
+  movedTs: number;
 }
 
 /** A capped, expiring map of per-key state. */
@@ -21,7 +26,11 @@ export class KeyedStates<T extends Timed> {
    * @param cap most keys held; the least recently touched is evicted beyond it
    * @param ttl seconds of inactivity after which a key's state is forgotten
    */
-  constructor(readonly cap: number, readonly ttl: number) {}
+  constructor(readonly cap: number, readonly ttl: number) {
+    this.slack = ttl / 16;
+  }
+
+  private readonly slack: number;
 
   /** Keys held. */
   get size(): number {
@@ -32,9 +41,15 @@ export class KeyedStates<T extends Timed> {
   get(key: number, now: number): T | undefined {
     const s = this.map.get(key);
     if (s === undefined) return undefined;
-    this.map.delete(key);
-    if (now - s.lastTs > this.ttl) return undefined;
-    this.map.set(key, s);
+    if (now - s.lastTs > this.ttl) {
+      this.map.delete(key);
+      return undefined;
+    }
+    if (now - s.movedTs > this.slack) {
+      this.map.delete(key);
+      this.map.set(key, s);
+      s.movedTs = now;
+    }
     return s;
   }
 
@@ -48,14 +63,17 @@ export class KeyedStates<T extends Timed> {
         this.evictions++;
       }
     }
+    s.movedTs = s.lastTs;
     this.map.set(key, s);
   }
 
   /** Drops every state idle longer than the ttl. */
   expire(now: number): void {
+    // Entries are in order of movedTs, and lastTs >= movedTs: once an entry moved within
+    // the ttl, it and every entry after it are live.
     for (const [k, s] of this.map) {
-      if (now - s.lastTs <= this.ttl) break;
-      this.map.delete(k);
+      if (now - s.lastTs > this.ttl) this.map.delete(k);
+      else if (now - s.movedTs <= this.ttl) break;
     }
   }
 }

@@ -9,13 +9,13 @@
  * @module
  */
 
-import { KeyedStates } from "./_keyed_states.ts";
+import { KeyedStates, type Timed } from "./_keyed_states.ts";
 
 /** Most items kept as a sample in alert evidence. */
 export const SAMPLE_MAX = 20;
 
 /** Counting state of one key. */
-export interface ScanState {
+export interface ScanState extends Timed {
   /** Time of the first probe counted in this state, and of the latest. */
   firstTs: number;
   lastTs: number;
@@ -32,10 +32,8 @@ export interface ScanState {
   fresh: boolean;
   /** The last observe() added a new distinct item. */
   added: boolean;
-  /** Offender and target address (family + words), filled by the detector when fresh. */
+  /** Address family of the key, filled by the detector when fresh. */
   fam: number;
-  offender: Uint32Array;
-  target: Uint32Array;
   /** Free counters for the detector (e.g. answered contacts, probe kinds). */
   extra: number[];
 }
@@ -68,8 +66,7 @@ export class ScanWindow {
         fresh: true,
         added: false,
         fam: 0,
-        offender: new Uint32Array(4),
-        target: new Uint32Array(4),
+        movedTs: now,
         extra: [0, 0, 0, 0, 0, 0, 0, 0],
       };
       this.states.set(key, s);

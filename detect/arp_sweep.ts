@@ -12,7 +12,7 @@ import type { Packet } from "../decode/packet.ts";
 import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { formatIp } from "../flow/address.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, scanAlert } from "./_alert.ts";
+import { evidenceTime, scanAlert, sweepDirection } from "./_alert.ts";
 import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
@@ -57,6 +57,7 @@ export const arpSweepDetector: DetectorDefinition<typeof section> = {
 
 const words = new Uint32Array(4);
 const targetWords = new Uint32Array(4);
+const ZERO = new Uint32Array(4);
 
 class ArpSweepDetector implements Detector {
   private readonly w: ScanWindow;
@@ -84,6 +85,8 @@ class ArpSweepDetector implements Detector {
     if (s.fresh) s.fam = 4;
     targetWords[0] = a.targetIp;
     if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(4, targetWords));
+    // extra[7]: a swept address is this host's (the sweep is then inbound).
+    if (s.added && this.env.direction(4, ZERO, 0, targetWords, 0) !== "transit") s.extra[7] = 1;
     if (!this.w.crossed(s)) return;
     this.alerts++;
     words[0] = a.senderIp;
@@ -99,7 +102,7 @@ class ArpSweepDetector implements Detector {
       destIp: formatIp(4, targetWords),
       destPort: null,
       proto: "ARP",
-      direction: a.senderIp !== 0 ? this.env.direction(4, words, 0, targetWords, 0) : "transit",
+      direction: sweepDirection(this.env.direction(4, words, 0, targetWords, 0), s.extra[7] === 1),
       spoofable: true,
       evidence: {
         probes: s.probes,

@@ -12,7 +12,7 @@ import { addressKey, formatIp, isMulticastOrBroadcast, pairKey } from "../flow/a
 import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
+import { evidenceTime, protoName, scanAlert, sweepDirection } from "./_alert.ts";
 import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
@@ -85,6 +85,8 @@ class HostScanDetector implements Detector {
     );
     if (s.fresh) s.fam = fam;
     if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(fam, t.addrR, b));
+    // extra[7]: a swept host is this host (the sweep is then inbound).
+    if (s.added && this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") s.extra[7] = 1;
     if (!this.w.crossed(s)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
@@ -99,7 +101,7 @@ class HostScanDetector implements Detector {
       destIp: dst,
       destPort: port,
       proto: pn,
-      direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
+      direction: sweepDirection(this.env.direction(fam, t.addrI, b, t.addrR, b), s.extra[7] === 1),
       spoofable: true,
       evidence: {
         probes: s.probes,

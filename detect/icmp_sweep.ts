@@ -12,9 +12,12 @@ import { addressKey, formatIp } from "../flow/address.ts";
 import { Outcome } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
+import { evidenceTime, protoName, scanAlert, sweepDirection } from "./_alert.ts";
 import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+
+/** An address that is never local: asks whether a target alone is local. */
+const ZERO = new Uint32Array(4);
 
 const section = {
   doc: "Ping sweep: ICMP echo requests from one source to many hosts within a window. " +
@@ -74,6 +77,8 @@ class IcmpSweepDetector implements Detector {
     const s = this.w.observe(addressKey(fam, t.addrI, b), now, addressKey(fam, t.addrR, b));
     if (s.fresh) s.fam = fam;
     if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(fam, t.addrR, b));
+    // extra[7]: a swept host is this host (the sweep is then inbound).
+    if (s.added && this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") s.extra[7] = 1;
     if (!this.w.crossed(s)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
@@ -88,7 +93,7 @@ class IcmpSweepDetector implements Detector {
       destIp: dst,
       destPort: null,
       proto: pn,
-      direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
+      direction: sweepDirection(this.env.direction(fam, t.addrI, b, t.addrR, b), s.extra[7] === 1),
       spoofable: true,
       evidence: {
         probes: s.probes,

@@ -121,6 +121,7 @@ const section = {
 
 interface TrwState {
   lastTs: number;
+  movedTs: number;
   firstTs: number;
   llr: number;
   path: string;
@@ -181,6 +182,7 @@ class TrwDetector implements Detector {
     if (s === undefined) {
       s = {
         lastTs: now,
+        movedTs: now,
         firstTs: now,
         llr: 0,
         path: "",

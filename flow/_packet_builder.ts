@@ -5,7 +5,7 @@
  * @module
  */
 
-import { LayerBit, Packet, TcpFlag } from "../decode/packet.ts";
+import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import { parseIp } from "./address.ts";
 
 function setIp(p: Packet, src: string, dst: string, proto: number): void {
