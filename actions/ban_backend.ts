@@ -21,9 +21,11 @@ import {
   type NftExecutor,
 } from "./nft_backend.ts";
 
-async function works(runner: CommandRunner, argv: string[]): Promise<boolean> {
+/** True when the program exists here (it ran, whatever its exit status: it may need root). */
+async function exists(runner: CommandRunner, argv: string[]): Promise<boolean> {
   try {
-    return (await runner(argv)).code === 0;
+    await runner(argv);
+    return true;
   } catch {
     return false;
   }
@@ -45,7 +47,7 @@ export async function findNftExecutor(
   } catch {
     // libnftables missing: try the command.
   }
-  if (await works(runner, ["nft", "--version"])) {
+  if (await exists(runner, ["nft", "--version"])) {
     const cmd = new NftCommandExecutor({ runner });
     if (await usable(cmd)) return cmd;
   }
@@ -76,7 +78,8 @@ export async function createBackend(
   }
   if (name === "iptables" || name === "auto") {
     if (
-      await works(runner, ["ipset", "--version"]) && await works(runner, ["iptables", "--version"])
+      await exists(runner, ["ipset", "--version"]) &&
+      await exists(runner, ["iptables", "--version"])
     ) {
       return new IpsetBackend({ runner });
     }

@@ -435,3 +435,54 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name: "bans CLI without privilege says to run as root or with CAP_NET_ADMIN (both backends)",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const net = await createTestNet(44);
+    const dir = await Deno.makeTempDir({ prefix: "pcap_ts_ban" });
+    try {
+      await Deno.chmod(dir, 0o777);
+      const script = `${dir}/cli.ts`;
+      await Deno.writeTextFile(
+        script,
+        `import { bansList, bansUnban, bansFlush } from "${
+          new URL("../actions/ban_cli.ts", import.meta.url).href
+        }";
+import { RESPONSE_BAN_SECTION } from "${new URL("../actions/ban_config.ts", import.meta.url).href}";
+import { sectionDefaults } from "${new URL("../config/spec.ts", import.meta.url).href}";
+const r = { ...sectionDefaults(RESPONSE_BAN_SECTION), backend: Deno.args[0], state_file: "${dir}/state.json" };
+console.log(JSON.stringify([await bansList(r), await bansUnban(r, "192.0.2.1"), await bansFlush(r)]));`,
+      );
+      await Deno.chmod(script, 0o644);
+      for (const backend of ["nftables", "iptables"]) {
+        const out = await net.must(net.nsA, [
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "env",
+          `DENO_DIR=${dir}/deno`,
+          `HOME=${dir}`,
+          Deno.execPath(),
+          "run",
+          "-A",
+          script,
+          backend,
+        ]);
+        const text = "Operation not permitted — run as root or with CAP_NET_ADMIN";
+        assert.deepEqual(
+          JSON.parse(out),
+          [{ code: 1, text }, { code: 1, text }, { code: 1, text }],
+          backend,
+        );
+      }
+    } finally {
+      await net.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
