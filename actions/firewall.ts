@@ -238,7 +238,9 @@ export class DryRunBackend implements FirewallBackend {
     for (const op of ops) {
       this.#say(
         op.op === "add"
-          ? `dry-run: would ${op.kind} ${op.ip} for ${op.durationS || "unlimited "}s (${op.reason})`
+          ? `dry-run: would ${op.kind} ${op.ip} ${
+            op.durationS > 0 ? `for ${op.durationS}s` : "without a time limit"
+          } (${op.reason})`
           : `dry-run: would remove the ${op.kind} of ${op.ip}`,
       );
     }
