@@ -54,9 +54,17 @@ export class LibnftablesExecutor implements NftExecutor {
   }
 }
 
-/** The argv that runs an nft batch read from stdin. */
-export function nftArgv(opts: { json?: boolean; nft?: string } = {}): string[] {
-  return opts.json ? [opts.nft ?? "nft", "-j", "-f", "-"] : [opts.nft ?? "nft", "-f", "-"];
+/**
+ * The argv for the `nft` command: a batch is read from stdin (`nft -f -`); a JSON listing is
+ * one command given as words (`nft -j list table inet pcap_ts`), because with `-j` nft reads
+ * its input as JSON.
+ */
+export function nftArgv(opts: { json?: string; nft?: string } = {}): string[] {
+  const nft = opts.nft ?? "nft";
+  if (opts.json === undefined) return [nft, "-f", "-"];
+  const words = opts.json.trim().split(/\s+/);
+  if (opts.json.trim().includes("\n")) throw new Error("nftArgv(): a JSON listing is one command");
+  return [nft, "-j", ...words];
 }
 
 /** Runs nft text through the `nft` command (`nft -f -`, text on stdin). */
@@ -69,7 +77,9 @@ export class NftCommandExecutor implements NftExecutor {
     this.#nft = opts.nft ?? "nft";
   }
   async run(commands: string, opts: { json?: boolean } = {}): Promise<NftRunResult> {
-    const r = await this.#runner(nftArgv({ nft: this.#nft, ...opts }), commands);
+    const r = opts.json
+      ? await this.#runner(nftArgv({ nft: this.#nft, json: commands }))
+      : await this.#runner(nftArgv({ nft: this.#nft }), commands);
     return { ok: r.code === 0, output: r.stdout, error: r.stderr };
   }
   close(): void {}

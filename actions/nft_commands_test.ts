@@ -74,11 +74,13 @@ Deno.test("nft list, flush and delete commands touch only table inet pcap_ts", (
   );
   assert.equal(nftDeleteTable(), "add table inet pcap_ts\ndelete table inet pcap_ts\n");
   assert.deepEqual(nftArgv(), ["nft", "-f", "-"]);
-  assert.deepEqual(nftArgv({ json: true, nft: "/usr/sbin/nft" }), [
+  assert.deepEqual(nftArgv({ json: "list table inet pcap_ts\n", nft: "/usr/sbin/nft" }), [
     "/usr/sbin/nft",
     "-j",
-    "-f",
-    "-",
+    "list",
+    "table",
+    "inet",
+    "pcap_ts",
   ]);
 });
 
