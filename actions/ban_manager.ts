@@ -8,6 +8,16 @@
  * commit, so a burst becomes one firewall transaction and every ban is in the kernel well
  * within a second of its alert.
  *
+ * Notes for the integrator:
+ * - The manager does not look at `Alert.spoofable`: whether an alert leads to a ban is the
+ *   policy's decision (actions/policy.ts); the manager decides how long and whether it is safe.
+ * - Ban times use the wall clock (`now`), not capture timestamps: kernel timeouts run on it.
+ * - The state file is written after each commit that changed something. A crash between the
+ *   firewall commit and that write loses nothing: the next start adopts kernel elements the
+ *   file lacks (their reason comes from the element's comment; the offence count restarts).
+ * - `onBanEvent` fires after the change reached the firewall (failed operations are logged,
+ *   not reported as bans), and for expiries noticed by the 1 s sweep (`reason: "expired"`).
+ *
  * @module
  */
 
@@ -34,6 +44,16 @@ export interface BanEvent {
   durationS: number;
   reason: string;
   kind: BanKind;
+}
+
+/**
+ * The `ban` object of an EVE `ban` event (DESIGN.md: `{"ban":{"ip","action","duration_s","reason"}}`),
+ * for the integrator's event writer.
+ */
+export function banEventToEve(
+  e: BanEvent,
+): { ip: string; action: "add" | "remove"; duration_s: number; reason: string; kind: BanKind } {
+  return { ip: e.ip, action: e.action, duration_s: e.durationS, reason: e.reason, kind: e.kind };
 }
 
 /** A ban asked for directly (the CLI, the policy, tests). */
