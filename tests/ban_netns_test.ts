@@ -337,64 +337,77 @@ Deno.test({
     }),
 });
 
-Deno.test({
-  name: "a ban survives kill -9 of pcap_ts: still in the kernel, restored with its remaining time",
-  ignore: skip !== null,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: () =>
-    withNet(42, async (net, dir, agentFile) => {
-      const cfg = { backend: "nftables", state_file: `${dir}/state.json` };
-      const first = new Agent(net, agentFile, cfg);
-      await first.send({ op: "start" });
-      await first.send({ op: "ban", ip: net.ipB, durationS: 30 });
-      await first.send({ op: "ban", ip: net.ip6B, durationS: 30 });
-      await first.kill();
-      assert.ok(!(await connects(net, net.ipA)), "still banned after the crash");
-      assert.deepEqual((await nftSet(net, "ban4")).map((e) => e.val), [net.ipB]);
-      const saved = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
-      assert.deepEqual(
-        saved.bans.map((b: { ip: string }) => b.ip).sort(),
-        [net.ipB, net.ip6B].sort(),
-      );
-      // While it is down: the IPv6 ban vanishes from the kernel, an operator adds another.
-      await net.must(net.nsA, [
-        "nft",
-        "delete",
-        "element",
-        "inet",
-        "pcap_ts",
-        "ban6",
-        `{ ${net.ip6B} }`,
-      ]);
-      await net.must(net.nsA, [
-        "nft",
-        "add",
-        "element",
-        "inet",
-        "pcap_ts",
-        "ban4",
-        "{ 192.0.2.99 timeout 20s }",
-      ]);
-      const second = new Agent(net, agentFile, cfg);
-      try {
-        const s = await second.send({ op: "start" });
-        assert.deepEqual(s.report, { kept: 1, readded: 1, adopted: 1, expired: 0, warning: null });
-        const l = await second.send({ op: "list" });
-        const v4 = l.kernel.find((e: any) => e.ip === net.ipB);
-        assert.ok(v4.expiresS > 20 && v4.expiresS <= 30, `remaining ${v4.expiresS}`);
-        const v6 = l.kernel.find((e: any) => e.ip === net.ip6B);
-        assert.ok(v6.expiresS > 20 && v6.expiresS <= 30, `re-added with remaining ${v6.expiresS}`);
-        assert.deepEqual(
-          l.bans.map((b: any) => b.ip).sort(),
-          ["192.0.2.99", net.ipB, net.ip6B].sort(),
-        );
-        assert.ok(!(await connects(net, net.ipA)) && !(await connects(net, net.ip6A)));
-      } finally {
-        await second.stop();
-      }
-    }),
-});
+async function restartCase(
+  net: TestNet,
+  dir: string,
+  agentFile: string,
+  backend: "nftables" | "iptables",
+) {
+  const cfg = { backend, state_file: `${dir}/state.json` };
+  const first = new Agent(net, agentFile, cfg);
+  await first.send({ op: "start" });
+  await first.send({ op: "ban", ip: net.ipB, durationS: 30 });
+  await first.send({ op: "ban", ip: net.ip6B, durationS: 30 });
+  await first.kill();
+  assert.ok(!(await connects(net, net.ipA)), "still banned after the crash");
+  const saved = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
+  assert.deepEqual(saved.bans.map((b: { ip: string }) => b.ip).sort(), [net.ipB, net.ip6B].sort());
+  // While it is down: the IPv6 ban vanishes from the kernel, an operator adds another.
+  if (backend === "nftables") {
+    assert.deepEqual((await nftSet(net, "ban4")).map((e) => e.val), [net.ipB]);
+    await net.must(net.nsA, [
+      "nft",
+      "delete",
+      "element",
+      "inet",
+      "pcap_ts",
+      "ban6",
+      `{ ${net.ip6B} }`,
+    ]);
+    await net.must(net.nsA, [
+      "nft",
+      "add",
+      "element",
+      "inet",
+      "pcap_ts",
+      "ban4",
+      "{ 192.0.2.99 timeout 20s }",
+    ]);
+  } else {
+    assert.match(
+      await net.must(net.nsA, ["ipset", "save", "pcap_ts_ban4"]),
+      new RegExp(`add pcap_ts_ban4 ${net.ipB} timeout`),
+    );
+    await net.must(net.nsA, ["ipset", "del", "pcap_ts_ban6", net.ip6B]);
+    await net.must(net.nsA, ["ipset", "add", "pcap_ts_ban4", "192.0.2.99", "timeout", "20"]);
+  }
+  assert.ok(await connects(net, net.ip6A), "the IPv6 ban is gone while pcap_ts is down");
+  const second = new Agent(net, agentFile, cfg);
+  try {
+    const s = await second.send({ op: "start" });
+    assert.deepEqual(s.report, { kept: 1, readded: 1, adopted: 1, expired: 0, warning: null });
+    const l = await second.send({ op: "list" });
+    const v4 = l.kernel.find((e: any) => e.ip === net.ipB);
+    assert.ok(v4.expiresS > 20 && v4.expiresS <= 30, `remaining ${v4.expiresS}`);
+    const v6 = l.kernel.find((e: any) => e.ip === net.ip6B);
+    assert.ok(v6.expiresS > 20 && v6.expiresS <= 30, `re-added with remaining ${v6.expiresS}`);
+    assert.deepEqual(l.bans.map((b: any) => b.ip).sort(), ["192.0.2.99", net.ipB, net.ip6B].sort());
+    assert.ok(!(await connects(net, net.ipA)) && !(await connects(net, net.ip6A)));
+  } finally {
+    await second.stop();
+  }
+}
+
+for (const [id, backend] of [[42, "nftables"], [46, "iptables"]] as const) {
+  Deno.test({
+    name:
+      `a ban survives kill -9 of pcap_ts (${backend}): still in the kernel, restored with its remaining time`,
+    ignore: skip !== null,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => withNet(id, (net, dir, agentFile) => restartCase(net, dir, agentFile, backend)),
+  });
+}
 
 Deno.test({
   name: "refusals in a namespace: gateway, own address, allowlist; bans CLI list/unban/flush",
