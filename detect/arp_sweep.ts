@@ -38,7 +38,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most senders tracked; least recently active evicted (counted).",
     },

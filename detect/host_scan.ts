@@ -37,7 +37,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most (source, port) pairs tracked; least recently active evicted (counted).",
     },

@@ -39,7 +39,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most sources tracked; least recently active evicted (counted).",
     },

@@ -39,7 +39,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most (source, host) pairs tracked; least recently active evicted (counted). " +
         "Each costs at most about 1 KB.",

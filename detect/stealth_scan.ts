@@ -86,7 +86,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most sources (and source-host pairs) tracked; least recently active evicted.",
     },

@@ -106,11 +106,11 @@ const section = {
       default: 10_000,
       min: 16,
       doc: "Most sources tracked at once; the least recently active is evicted (counted). " +
-        "Bounds memory under floods of spoofed sources (about 3 KB each at most).",
+        "Bounds memory under floods of spoofed sources (about 2 KB each at most).",
     },
     max_contacts: {
       type: "integer",
-      default: 128,
+      default: 64,
       min: 8,
       doc: "Most distinct first contacts remembered per source; when full the memory is " +
         "cleared (a later repeat contact counts as first again). Higher is more exact, " +

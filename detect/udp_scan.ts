@@ -45,7 +45,7 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most (source, host) pairs tracked per count; least recently active evicted.",
     },
