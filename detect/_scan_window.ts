@@ -9,6 +9,7 @@
  * @module
  */
 
+import { formatIp } from "../flow/address.ts";
 import { KeyedStates, type Timed } from "./_keyed_states.ts";
 
 /** Most items kept as a sample in alert evidence. */
@@ -112,4 +113,18 @@ export function sortedSample(sample: readonly (string | number)[]): (string | nu
       ? a - b
       : String(a).localeCompare(String(b), "en", { numeric: true })
   );
+}
+
+/**
+ * Adds an address to a state's sample without making a string on the hot path: IPv4 as its
+ * number (formatted by {@link addressSample} at alert time), IPv6 as text.
+ */
+export function sampleAddress(s: ScanState, fam: number, words: ArrayLike<number>, off: number) {
+  if (s.sample.length >= SAMPLE_MAX) return;
+  s.sample.push(fam === 4 ? words[off]! >>> 0 : formatIp(fam, words, off));
+}
+
+/** An address sample for evidence: sorted (IPv4 numerically), as text. */
+export function addressSample(sample: readonly (string | number)[]): string[] {
+  return sortedSample(sample).map((a) => typeof a === "number" ? formatIp(4, [a]) : a);
 }

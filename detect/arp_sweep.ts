@@ -13,7 +13,7 @@ import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { formatIp } from "../flow/address.ts";
 import type { Alert } from "./alert.ts";
 import { evidenceTime, scanAlert, sweepDirection } from "./_alert.ts";
-import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
+import { addressSample, sampleAddress, ScanWindow } from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
@@ -84,7 +84,7 @@ class ArpSweepDetector implements Detector {
     const s = this.w.observe(key, now, a.targetIp >>> 0);
     if (s.fresh) s.fam = 4;
     targetWords[0] = a.targetIp;
-    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(4, targetWords));
+    if (s.added) sampleAddress(s, 4, targetWords, 0);
     // extra[7]: a swept address is this host's (the sweep is then inbound).
     if (s.added && this.env.direction(4, ZERO, 0, targetWords, 0) !== "transit") s.extra[7] = 1;
     if (!this.w.crossed(s)) return;
@@ -107,7 +107,7 @@ class ArpSweepDetector implements Detector {
       evidence: {
         probes: s.probes,
         distinct_targets: s.distinct.size,
-        targets: sortedSample(s.sample),
+        targets: addressSample(s.sample),
         sender_mac: mac,
         threshold: this.w.threshold,
         window_s: this.w.window,

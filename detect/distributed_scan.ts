@@ -14,7 +14,13 @@ import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
-import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
+import {
+  addressSample,
+  SAMPLE_MAX,
+  sampleAddress,
+  ScanWindow,
+  sortedSample,
+} from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
@@ -91,7 +97,7 @@ class DistributedScanDetector implements Detector {
       this.portSets.set(s, ports);
     }
     if (ports.size < 64) ports.add(t.portR[f]! | (proto << 16));
-    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(fam, t.addrI, b));
+    if (s.added) sampleAddress(s, fam, t.addrI, b);
     if (s.alerted || s.distinct.size < this.w.threshold || ports.size < this.cfg.min_ports) {
       return;
     }
@@ -113,7 +119,7 @@ class DistributedScanDetector implements Detector {
       evidence: {
         probes: s.probes,
         distinct_sources: s.distinct.size,
-        sources: sortedSample(s.sample),
+        sources: addressSample(s.sample),
         distinct_ports: ports.size,
         ports: sortedSample([...ports].map((p) => p & 0xffff)).slice(0, SAMPLE_MAX),
         threshold: this.w.threshold,

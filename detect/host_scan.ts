@@ -13,7 +13,7 @@ import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { evidenceTime, protoName, scanAlert, sweepDirection } from "./_alert.ts";
-import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
+import { addressSample, sampleAddress, ScanWindow } from "./_scan_window.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
@@ -84,7 +84,7 @@ class HostScanDetector implements Detector {
       addressKey(fam, t.addrR, b),
     );
     if (s.fresh) s.fam = fam;
-    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(formatIp(fam, t.addrR, b));
+    if (s.added) sampleAddress(s, fam, t.addrR, b);
     // extra[7]: a swept host is this host (the sweep is then inbound).
     if (s.added && this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") s.extra[7] = 1;
     if (!this.w.crossed(s)) return;
@@ -107,7 +107,7 @@ class HostScanDetector implements Detector {
         probes: s.probes,
         port,
         distinct_hosts: s.distinct.size,
-        hosts: sortedSample(s.sample),
+        hosts: addressSample(s.sample),
         threshold: this.w.threshold,
         window_s: this.w.window,
         first: evidenceTime(s.firstTs),
