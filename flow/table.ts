@@ -128,6 +128,19 @@ export interface FlowListener {
   onAttempt?(table: FlowTable, flow: number, outcome: OutcomeCode, now: number): void;
   /** The flow is leaving the table. */
   onFlowEnd?(table: FlowTable, flow: number, reason: EndReasonCode, now: number): void;
+  /**
+   * Reserved for TCP stream reassembly (a later issue): in-order payload bytes of one
+   * direction, `buf[offset .. offset+length)`, valid during the call. Not emitted yet; today
+   * a stream consumer can attach to `onPacket` and read `pkt.payloadOffset/payloadLen`.
+   */
+  onStreamData?(
+    table: FlowTable,
+    flow: number,
+    fromInitiator: boolean,
+    buf: Uint8Array,
+    offset: number,
+    length: number,
+  ): void;
 }
 
 /** Counters of the flow table. */
