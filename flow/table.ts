@@ -343,6 +343,13 @@ export class FlowTable {
         sport = t;
         dport = pkt.icmp.code;
       }
+    } else if (
+      proto === PROTO_TCP || proto === PROTO_UDP || proto === PROTO_ICMP || proto === PROTO_ICMPV6
+    ) {
+      // The transport header did not decode (truncated or invalid): no ports, no flags to
+      // judge by, so the packet is not tracked rather than filed under port 0.
+      this.untracked++;
+      return -1;
     }
     const h = this.keyHash(fam, proto, src, sport, dst, dport);
     let f = this.find(h, fam, proto, src, sport, dst, dport);

@@ -1,6 +1,6 @@
 // Flow table unit tests. Packets are hand-built with flow/_packet_builder.ts.
 import assert from "node:assert/strict";
-import { Packet } from "../decode/packet.ts";
+import { LayerBit, Packet } from "../decode/packet.ts";
 import { defaultFlowConfig, type FlowConfig } from "./config.ts";
 import { icmp, icmpError, tcp, udp } from "./_packet_builder.ts";
 import {
@@ -220,4 +220,22 @@ Deno.test("FlowTable keeps lookups right through many inserts and deletions (bac
     t.tick(base + 50); // all expire
     assert.equal(t.size, 0);
   }
+});
+
+Deno.test("FlowTable does not track TCP/UDP packets whose transport header did not decode", () => {
+  const t = table(), p = new Packet();
+  tcp(p, 1, "10.0.0.1", 1000, "10.0.0.2", 80, "S");
+  p.layers &= ~LayerBit.tcp; // as decodeFrame leaves a truncated TCP header
+  assert.equal(t.update(p), -1);
+  udp(p, 1, "10.0.0.1", 1000, "10.0.0.2", 53);
+  p.layers &= ~LayerBit.udp;
+  assert.equal(t.update(p), -1);
+  assert.equal(t.size, 0);
+  assert.equal(t.stats().untracked, 2);
+  // Other protocols (GRE) are tracked by address pair and protocol.
+  tcp(p, 1, "10.0.0.1", 0, "10.0.0.2", 0, "");
+  p.layers &= ~LayerBit.tcp;
+  p.ip.protocol = 47;
+  assert.ok(t.update(p) >= 0);
+  assert.deepEqual(t.events, ["new 10.0.0.1:0>10.0.0.2:0"]);
 });
