@@ -74,18 +74,26 @@ async function buildResponse(config: Config, offline: boolean): Promise<Response
     onBanEvent: (e) => responder?.banEvent(e),
     onRefusal: (r) => responder?.refusal(r),
   });
-  const notifier = notifierFromConfig({
-    notify: config.notify,
-    desktop: config["notify.desktop"],
-    email: config["notify.email"],
-    webhook: config["notify.webhook"],
-    syslog: config["notify.syslog"],
-  }, {
-    dryRun: config.response.dry_run,
-    toEve: (a) => alertToEve(a) as unknown as Record<string, unknown>,
-    tickMs: 1000,
-    log: (level, message) => log(`pcap_ts: ${level}: ${message}`),
-  });
+  let notifier: Notifier;
+  try {
+    notifier = notifierFromConfig({
+      notify: config.notify,
+      desktop: config["notify.desktop"],
+      email: config["notify.email"],
+      webhook: config["notify.webhook"],
+      syslog: config["notify.syslog"],
+    }, {
+      // Replaying a saved capture tells nobody: notifications are logged, not sent.
+      dryRun,
+      toEve: (a) => alertToEve(a) as unknown as Record<string, unknown>,
+      tickMs: 1000,
+      log: (level, message) => log(`pcap_ts: ${level}: ${message}`),
+    });
+  } catch (e) {
+    // Settings that cannot work (no recipients, unreadable password_file): a config error.
+    const message = (e as Error).message;
+    throw new ConfigError("[notify]", [{ message, key: "notify" }], { cause: e });
+  }
   const sup = config["response.suppress"];
   responder = new Responder({
     rules,
