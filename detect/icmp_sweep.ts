@@ -39,9 +39,11 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 5_000,
+      default: 2_000,
       min: 16,
-      doc: "Most sources tracked; least recently active evicted (counted).",
+      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
+        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
+        "flood of spoofed sources; lower bounds memory tighter.",
     },
   },
 } as const satisfies SectionSpec;

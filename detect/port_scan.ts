@@ -39,10 +39,10 @@ const section = {
     },
     max_keys: {
       type: "integer",
-      default: 5_000,
+      default: 2_000,
       min: 16,
       doc: "Most (source, host) pairs tracked; least recently active evicted (counted). " +
-        "Each costs at most about 1 KB.",
+        "Each costs at most about 2.5 KB (measured: 1.5 KB with IPv4 samples).",
     },
   },
 } as const satisfies SectionSpec;

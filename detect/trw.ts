@@ -103,10 +103,10 @@ const section = {
     },
     max_sources: {
       type: "integer",
-      default: 10_000,
+      default: 5_000,
       min: 16,
       doc: "Most sources tracked at once; the least recently active is evicted (counted). " +
-        "Bounds memory under floods of spoofed sources (about 2 KB each at most).",
+        "Bounds memory under floods of spoofed sources (about 3 KB each at most: 64 contacts and 20-entry samples).",
     },
     max_contacts: {
       type: "integer",
