@@ -221,7 +221,7 @@ async function analyseFile(path: string, cmd: AnalyseCommand, config: Config): P
         await yieldNow();
       }
     }
-    analyzer.finish();
+    analyzer.finish(true);
   } finally {
     reader.close();
     filter?.close();

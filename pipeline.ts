@@ -62,6 +62,7 @@ export class Analyzer {
   #dump: "text" | "json" | null;
   #onDump: (line: string) => void;
   #onAnomaly: (line: string) => void;
+  #unansweredTimeout: number;
   frames = 0;
   bytes = 0;
   lastTs = 0;
@@ -80,6 +81,7 @@ export class Analyzer {
       emit: opts.onAlert,
     });
     this.defrag = new Defragmenter(c.defrag);
+    this.#unansweredTimeout = c.flow.unanswered_timeout;
     this.#dump = opts.dump;
     this.#onDump = opts.onDump ?? (() => {});
     this.#onAnomaly = opts.onAnomaly ?? (() => {});
@@ -121,8 +123,14 @@ export class Analyzer {
     this.engine.tick(now);
   }
 
-  /** End of input: ends every flow (no attempt is called unanswered for lack of time). */
-  finish(): void {
+  /**
+   * End of input: ends every flow. At the end of a capture file (`endOfFile`), the clock first
+   * moves on by `flow.unanswered_timeout`, so that connection attempts the file shows no reply
+   * to are judged unanswered, as they would have been had the capture gone on; at the end of a
+   * live capture nothing is judged for lack of time.
+   */
+  finish(endOfFile: boolean): void {
+    if (endOfFile && this.lastTs > 0) this.tick(this.lastTs + this.#unansweredTimeout);
     this.engine.finish();
   }
 

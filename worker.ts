@@ -119,7 +119,7 @@ async function capture(start: WorkerStart): Promise<void> {
     }
     // Drain what is already captured, then end every flow.
     while (cap.next(frame)) analyzer.onFrame(frame);
-    analyzer.finish();
+    analyzer.finish(false);
     flush();
     post({ type: "done", analyzer: analyzer.stats(), capture: cap.stats() });
   } catch (e) {

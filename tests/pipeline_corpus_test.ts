@@ -1,0 +1,113 @@
+/**
+ * The whole program on third-party captures (../shared/corpus, see its MANIFEST.tsv):
+ * `pcap_ts --read FILE --eve OUT` through the real entry point. Scan captures raise the right
+ * `scan.*` alert naming the scanner the manifest names; benign captures raise no alert at all.
+ */
+
+import assert from "node:assert/strict";
+import { main } from "../main.ts";
+
+const CORPUS = new URL("../../shared/corpus/", import.meta.url).pathname;
+
+/** Scan captures: the manifest's scanner, and the detectors any of which is a right answer. */
+const SCANS = [
+  // nmap SYN scan from 172.16.0.8 against scanme.nmap.org, ~1000 ports.
+  {
+    file: "detection/ndpi/synscan.pcap",
+    scanner: "172.16.0.8",
+    detectors: ["scan.trw", "scan.port"],
+  },
+  // ICMP echo sweep of 192.168.1.0/24 from 192.168.1.109.
+  {
+    file: "detection/slips/test12-icmp-portscan.pcap",
+    scanner: "192.168.1.109",
+    detectors: ["scan.icmp_sweep"],
+  },
+  // ARP scan of 192.168.1.0/24 by 192.168.1.247.
+  {
+    file: "detection/slips/test8-malicious.pcap",
+    scanner: "192.168.1.247",
+    detectors: ["scan.arp_sweep"],
+  },
+];
+
+function benignCaptures(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(`${CORPUS}${dir}`)) {
+      if (e.isDirectory) walk(`${dir}${e.name}/`);
+      else if (/\.(pcap|pcapng)$/.test(e.name)) out.push(`${dir}${e.name}`);
+    }
+  };
+  walk("benign/");
+  return out.sort();
+}
+
+let available = true;
+try {
+  Deno.statSync(CORPUS);
+} catch {
+  available = false;
+  console.log(`pipeline_corpus_test: no corpus at ${CORPUS}`);
+}
+
+const dir = available ? Deno.makeTempDirSync({ prefix: "pcap_ts_pipeline_" }) : "";
+const config = `${dir}/quiet.toml`;
+if (available) {
+  Deno.writeTextFileSync(
+    config,
+    `[output]\nconsole = false\n[notify.desktop]\nenabled = false\n[response]\nstate_file = "${dir}/state.json"\n`,
+  );
+}
+
+async function alertsOf(file: string): Promise<Record<string, unknown>[]> {
+  const eve = `${dir}/${file.replaceAll("/", "_")}.eve.json`;
+  const code = await main(["--read", `${CORPUS}${file}`, "-c", config, "--eve", eve]);
+  assert.equal(code, 0, `${file}: exit status`);
+  return Deno.readTextFileSync(eve).split("\n").filter((l) => l !== "")
+    .map((l) => JSON.parse(l)).filter((e) => e.event_type === "alert");
+}
+
+for (const s of SCANS) {
+  Deno.test({
+    name: `pcap_ts --read ${s.file} names ${s.scanner} in a ${s.detectors.join(" or ")} alert`,
+    ignore: !available,
+    sanitizeResources: false,
+    async fn() {
+      const alerts = await alertsOf(s.file);
+      const hits = alerts.filter((a) =>
+        s.detectors.includes((a.pcap_ts as { detector: string }).detector) &&
+        (a.pcap_ts as { offender: string }).offender === s.scanner
+      );
+      assert.ok(hits.length > 0, `alerts were: ${JSON.stringify(alerts)}`);
+      for (const a of alerts) {
+        assert.equal((a.alert as { category: string }).category, "scan");
+        assert.equal(
+          (a.pcap_ts as { offender: string }).offender,
+          s.scanner,
+          "no one else is blamed",
+        );
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "pcap_ts --read raises no alert on any benign corpus capture",
+  ignore: !available,
+  sanitizeResources: false,
+  async fn() {
+    const files = benignCaptures();
+    assert.ok(files.length >= 10, `benign captures found: ${files.length}`);
+    const noisy: string[] = [];
+    for (const f of files) {
+      const alerts = await alertsOf(f);
+      if (alerts.length > 0) {
+        noisy.push(
+          `${f}: ${alerts.map((a) => (a.alert as { signature: string }).signature).join("; ")}`,
+        );
+      }
+    }
+    assert.deepEqual(noisy, []);
+  },
+});
