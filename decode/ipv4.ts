@@ -5,18 +5,14 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
+import { viewOf } from "./_view.ts";
 import { decodeTransport } from "./transport.ts";
 
 /** Bytes of an IPv4 header without options. */
 export const IPV4_HEADER_LEN = 20;
 const VERSION_IHL = 0;
-const TOS = 1;
-const TOTAL_LEN = 2;
 const ID = 4;
-const FLAGS_FRAG = 6;
 const TTL = 8;
-const PROTOCOL = 9;
-const CHECKSUM = 10;
 const SRC = 12;
 const DST = 16;
 
@@ -38,7 +34,10 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
     setTruncated(pkt, "ipv4", IPV4_HEADER_LEN, avail, o);
     return;
   }
-  const vihl = buf[o + VERSION_IHL]!;
+  // The 20 fixed bytes as five big-endian words: one bounds-checked read each.
+  const v = viewOf(buf);
+  const w0 = v.getUint32(o + VERSION_IHL); // version, IHL, TOS, total length
+  const vihl = w0 >>> 24;
   if (vihl >> 4 !== 4) {
     setInvalid(pkt, "ipv4", "version", vihl >> 4, o);
     return;
@@ -53,31 +52,32 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
     return;
   }
   const ip = pkt.ip;
-  const totalLen = (buf[o + TOTAL_LEN]! << 8) | buf[o + TOTAL_LEN + 1]!;
-  const flagsFrag = (buf[o + FLAGS_FRAG]! << 8) | buf[o + FLAGS_FRAG + 1]!;
+  const w1 = v.getUint32(o + ID); // identification, flags, fragment offset
+  const w2 = v.getUint32(o + TTL); // TTL, protocol, checksum
+  const totalLen = w0 & 0xffff;
+  const flagsFrag = w1 & 0xffff;
+  const proto = (w2 >>> 16) & 0xff;
   ip.version = 4;
   ip.headerLen = hlen;
-  ip.tos = buf[o + TOS]!;
+  ip.tos = (w0 >>> 16) & 0xff;
   ip.totalLen = totalLen;
-  ip.id = (buf[o + ID]! << 8) | buf[o + ID + 1]!;
+  ip.id = w1 >>> 16;
   ip.dontFragment = (flagsFrag & 0x4000) !== 0;
   ip.moreFragments = (flagsFrag & 0x2000) !== 0;
   ip.fragOffset = (flagsFrag & 0x1fff) << 3;
-  ip.ttl = buf[o + TTL]!;
-  const proto = buf[o + PROTOCOL]!;
+  ip.ttl = w2 >>> 24;
   ip.protocol = proto;
-  ip.checksum = (buf[o + CHECKSUM]! << 8) | buf[o + CHECKSUM + 1]!;
+  ip.checksum = w2 & 0xffff;
   ip.flowLabel = 0;
-  ip.src[0] = (buf[o + SRC]! << 24) | (buf[o + SRC + 1]! << 16) | (buf[o + SRC + 2]! << 8) |
-    buf[o + SRC + 3]!;
-  ip.src[1] = 0;
-  ip.src[2] = 0;
-  ip.src[3] = 0;
-  ip.dst[0] = (buf[o + DST]! << 24) | (buf[o + DST + 1]! << 16) | (buf[o + DST + 2]! << 8) |
-    buf[o + DST + 3]!;
-  ip.dst[1] = 0;
-  ip.dst[2] = 0;
-  ip.dst[3] = 0;
+  const src = ip.src, dst = ip.dst;
+  src[0] = v.getUint32(o + SRC);
+  src[1] = 0;
+  src[2] = 0;
+  src[3] = 0;
+  dst[0] = v.getUint32(o + DST);
+  dst[1] = 0;
+  dst[2] = 0;
+  dst[3] = 0;
   ip.optionsOffset = o + IPV4_HEADER_LEN;
   ip.optionsLen = hlen - IPV4_HEADER_LEN;
   ip.extCount = 0;

@@ -7,14 +7,13 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
+import { viewOf } from "./_view.ts";
 import { decodeTransport } from "./transport.ts";
 
 /** Bytes of the fixed IPv6 header. */
 export const IPV6_HEADER_LEN = 40;
 const VERSION_TC_FLOW = 0;
 const PAYLOAD_LEN = 4;
-const NEXT_HEADER = 6;
-const HOP_LIMIT = 7;
 const SRC = 8;
 const DST = 24;
 /** Extension headers followed at most; a longer chain is an anomaly (`ipv6.invalid_ext_chain`). */
@@ -39,10 +38,6 @@ export function isIpv6ExtensionHeader(next: number): boolean {
     next === 135 || next === 139 || next === 140;
 }
 
-function readWord(buf: Uint8Array, p: number): number {
-  return (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
-}
-
 /**
  * Decodes an IPv6 header at `o`, its extension headers and the transport header after them.
  * The datagram ends at `o + 40 + payload length` when the capture holds more (padding); a
@@ -57,13 +52,16 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
     setTruncated(pkt, "ipv6", IPV6_HEADER_LEN, avail, o);
     return;
   }
-  const first = readWord(buf, o + VERSION_TC_FLOW);
+  // The fixed header as big-endian words: one bounds-checked read each.
+  const v = viewOf(buf);
+  const first = v.getUint32(o + VERSION_TC_FLOW);
   if (first >>> 28 !== 6) {
     setInvalid(pkt, "ipv6", "version", first >>> 28, o);
     return;
   }
   const ip = pkt.ip;
-  const payloadLen = (buf[o + PAYLOAD_LEN]! << 8) | buf[o + PAYLOAD_LEN + 1]!;
+  const w1 = v.getUint32(o + PAYLOAD_LEN); // payload length, next header, hop limit
+  const payloadLen = w1 >>> 16;
   ip.version = 6;
   ip.tos = (first >>> 20) & 0xff;
   ip.flowLabel = first & 0xfffff;
@@ -72,20 +70,21 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
   ip.dontFragment = false;
   ip.moreFragments = false;
   ip.fragOffset = 0;
-  ip.ttl = buf[o + HOP_LIMIT]!;
+  ip.ttl = w1 & 0xff;
   ip.checksum = 0;
-  ip.src[0] = readWord(buf, o + SRC);
-  ip.src[1] = readWord(buf, o + SRC + 4);
-  ip.src[2] = readWord(buf, o + SRC + 8);
-  ip.src[3] = readWord(buf, o + SRC + 12);
-  ip.dst[0] = readWord(buf, o + DST);
-  ip.dst[1] = readWord(buf, o + DST + 4);
-  ip.dst[2] = readWord(buf, o + DST + 8);
-  ip.dst[3] = readWord(buf, o + DST + 12);
+  const src = ip.src, dst = ip.dst;
+  src[0] = v.getUint32(o + SRC);
+  src[1] = v.getUint32(o + SRC + 4);
+  src[2] = v.getUint32(o + SRC + 8);
+  src[3] = v.getUint32(o + SRC + 12);
+  dst[0] = v.getUint32(o + DST);
+  dst[1] = v.getUint32(o + DST + 4);
+  dst[2] = v.getUint32(o + DST + 8);
+  dst[3] = v.getUint32(o + DST + 12);
   ip.optionsOffset = o + IPV6_HEADER_LEN;
   ip.optionsLen = 0;
   ip.extCount = 0;
-  let next = buf[o + NEXT_HEADER]!;
+  let next = (w1 >>> 8) & 0xff;
   ip.protocol = next;
   ip.headerLen = IPV6_HEADER_LEN;
   pkt.layers |= LayerBit.ipv6;
@@ -117,7 +116,7 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
       const fo = (buf[p + 2]! << 8) | buf[p + 3]!;
       ip.fragOffset = fo & 0xfff8;
       ip.moreFragments = (fo & 1) !== 0;
-      ip.id = readWord(buf, p + 4) >>> 0;
+      ip.id = v.getUint32(p + 4);
       fragment = true;
     } else if (next === 51) {
       len = (buf[p + 1]! + 2) << 2;

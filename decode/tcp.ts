@@ -5,18 +5,15 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
+import { viewOf } from "./_view.ts";
 
 /** Bytes of a TCP header without options. */
 export const TCP_HEADER_LEN = 20;
 const SRC_PORT = 0;
-const DST_PORT = 2;
 const SEQ = 4;
 const ACK = 8;
 const DATA_OFFSET = 12;
-const FLAGS = 13;
-const WINDOW = 14;
 const CHECKSUM = 16;
-const URGENT = 18;
 
 /**
  * Decodes a TCP header at `o`: `tcp.truncated` when shorter than 20 bytes or than its data
@@ -28,7 +25,10 @@ export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet):
     setTruncated(pkt, "tcp", TCP_HEADER_LEN, avail, o);
     return;
   }
-  const words = buf[o + DATA_OFFSET]! >> 4;
+  // The 20 fixed bytes as five big-endian words: one bounds-checked read each.
+  const v = viewOf(buf);
+  const w3 = v.getUint32(o + DATA_OFFSET); // data offset, flags, window
+  const words = w3 >>> 28;
   if (words < 5) {
     setInvalid(pkt, "tcp", "hlen", words, o);
     return;
@@ -39,17 +39,17 @@ export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet):
     return;
   }
   const tcp = pkt.tcp;
-  tcp.srcPort = (buf[o + SRC_PORT]! << 8) | buf[o + SRC_PORT + 1]!;
-  tcp.dstPort = (buf[o + DST_PORT]! << 8) | buf[o + DST_PORT + 1]!;
-  tcp.seq = ((buf[o + SEQ]! << 24) | (buf[o + SEQ + 1]! << 16) | (buf[o + SEQ + 2]! << 8) |
-    buf[o + SEQ + 3]!) >>> 0;
-  tcp.ack = ((buf[o + ACK]! << 24) | (buf[o + ACK + 1]! << 16) | (buf[o + ACK + 2]! << 8) |
-    buf[o + ACK + 3]!) >>> 0;
+  const ports = v.getUint32(o + SRC_PORT);
+  const w4 = v.getUint32(o + CHECKSUM); // checksum, urgent pointer
+  tcp.srcPort = ports >>> 16;
+  tcp.dstPort = ports & 0xffff;
+  tcp.seq = v.getUint32(o + SEQ);
+  tcp.ack = v.getUint32(o + ACK);
   tcp.headerLen = hlen;
-  tcp.flags = buf[o + FLAGS]!;
-  tcp.window = (buf[o + WINDOW]! << 8) | buf[o + WINDOW + 1]!;
-  tcp.checksum = (buf[o + CHECKSUM]! << 8) | buf[o + CHECKSUM + 1]!;
-  tcp.urgent = (buf[o + URGENT]! << 8) | buf[o + URGENT + 1]!;
+  tcp.flags = (w3 >>> 16) & 0xff;
+  tcp.window = w3 & 0xffff;
+  tcp.checksum = w4 >>> 16;
+  tcp.urgent = w4 & 0xffff;
   tcp.optionsOffset = o + TCP_HEADER_LEN;
   tcp.optionsLen = hlen - TCP_HEADER_LEN;
   pkt.layers |= LayerBit.tcp;

@@ -5,13 +5,12 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
+import { viewOf } from "./_view.ts";
 
 /** Bytes of a UDP header. */
 export const UDP_HEADER_LEN = 8;
 const SRC_PORT = 0;
-const DST_PORT = 2;
 const LENGTH = 4;
-const CHECKSUM = 6;
 
 /**
  * Decodes a UDP header at `o`. The payload ends at the UDP length when that is shorter than
@@ -31,12 +30,16 @@ export function decodeUdp(
     setTruncated(pkt, "udp", UDP_HEADER_LEN, avail, o);
     return;
   }
+  // The 8 bytes as two big-endian words: one bounds-checked read each.
+  const v = viewOf(buf);
+  const ports = v.getUint32(o + SRC_PORT);
+  const w1 = v.getUint32(o + LENGTH); // length, checksum
+  const length = w1 >>> 16;
   const udp = pkt.udp;
-  udp.srcPort = (buf[o + SRC_PORT]! << 8) | buf[o + SRC_PORT + 1]!;
-  udp.dstPort = (buf[o + DST_PORT]! << 8) | buf[o + DST_PORT + 1]!;
-  const length = (buf[o + LENGTH]! << 8) | buf[o + LENGTH + 1]!;
+  udp.srcPort = ports >>> 16;
+  udp.dstPort = ports & 0xffff;
   udp.length = length;
-  udp.checksum = (buf[o + CHECKSUM]! << 8) | buf[o + CHECKSUM + 1]!;
+  udp.checksum = w1 & 0xffff;
   pkt.layers |= LayerBit.udp;
   pkt.l4Offset = o;
   pkt.payloadOffset = o + UDP_HEADER_LEN;
