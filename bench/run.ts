@@ -3,11 +3,14 @@
  * on the same file in the same run (DESIGN.md, Speed).
  *
  * Usage: deno task bench [--runs N] [--capture PATH] [--only NAME,NAME] [--live-packets N]
+ *                        [--memory-packets N]
  *
  * Sections are entries of {@link sections}: a name and an async function that gets the
- * shared {@link BenchContext} and returns result rows. Add a section (full pipeline, memory)
- * by pushing to `sections` or with `registerSection()` from another module imported here.
- * Prints a table and writes bench/out/results.json.
+ * shared {@link BenchContext} and returns result rows. Add a section by pushing to
+ * `sections` or with `registerSection()`; sections in other modules (bench/pipeline.ts,
+ * bench/memory.ts) export a {@link BenchSection} that this file registers. A section marked
+ * `optIn` runs only when named in `--only`. Prints a summary table and writes
+ * bench/out/results.json.
  *
  * @module
  */
@@ -20,6 +23,9 @@ import { DEFAULT_CAPTURE_PATH, DEFAULT_PACKETS, generateCapture } from "../scrip
 import { createTestNet, run } from "../tests/netns.ts";
 import type { Frame } from "../decode/packet.ts";
 import { cpuSeconds } from "./_live_drain.ts";
+import { loadAverage, median, timeRuns } from "./_stats.ts";
+import { fullPipelineSection, pipelineDetectorsSection } from "./pipeline.ts";
+import { memorySection } from "./memory.ts";
 
 /** What every section gets. */
 export interface BenchContext {
@@ -33,6 +39,8 @@ export interface BenchContext {
   tcpdumpRate: number;
   /** Options from the command line. */
   livePackets: number;
+  /** Packets (= distinct spoofed sources) of the memory flood. */
+  memoryPackets: number;
   /** Output folder (git-ignored). */
   outDir: string;
 }
@@ -52,11 +60,15 @@ export interface BenchResult {
   extra?: Record<string, unknown>;
   /** Why a section was skipped or what to know about it. */
   note?: string;
+  /** The row's key figures in a few words, for the summary table (default: every run). */
+  summary?: string;
 }
 
 /** A benchmark section. */
 export interface BenchSection {
   name: string;
+  /** Runs only when named in `--only` (slow or diagnostic sections). */
+  optIn?: boolean;
   run(ctx: BenchContext): Promise<BenchResult[]>;
 }
 
@@ -68,25 +80,7 @@ export function registerSection(section: BenchSection): void {
   sections.push(section);
 }
 
-/** Median of numbers. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Times `fn` `runs` times after one warm-up; returns packets/s of each run. */
-export function timeRuns(runs: number, fn: () => number): number[] {
-  fn();
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const n = fn();
-    const s = (performance.now() - t0) / 1000;
-    out.push(n / s);
-  }
-  return out;
-}
+export { median, timeRuns };
 
 function row(
   ctx: BenchContext,
@@ -288,6 +282,9 @@ registerSection({
   },
 });
 
+/** Test net id of the live-drain section (ids 120-129 are the benchmark's). */
+const LIVE_NET_ID = 120;
+
 /** Writes the first `count` packets of the capture to `path`. */
 function writeSlice(src: string, path: string, count: number): number {
   const r = CaptureFileReader.open(src);
@@ -332,7 +329,7 @@ registerSection({
     }
     const slice = `${ctx.outDir}/live_slice.pcap`;
     const sliceCount = writeSlice(ctx.capture, slice, ctx.livePackets);
-    const net = await createTestNet(11);
+    const net = await createTestNet(LIVE_NET_ID);
     const results: BenchResult[] = [];
     try {
       // Drop nothing on the sending side: raise the veth queue.
@@ -464,6 +461,10 @@ registerSection({
   },
 });
 
+registerSection(fullPipelineSection);
+registerSection(pipelineDetectorsSection);
+registerSection(memorySection);
+
 // --- main ----------------------------------------------------------------------------------
 
 function fmtRate(x: number | null): string {
@@ -472,29 +473,30 @@ function fmtRate(x: number | null): string {
 }
 
 function printTable(results: BenchResult[]): void {
-  const lines = [["section", "measure", "packets/s (median)", "× tcpdump", "runs"]];
+  const lines = [["section", "measure", "packets/s", "× tcpdump", "figures"]];
   for (const r of results) {
     lines.push([
       r.section,
       r.name,
       fmtRate(r.packetsPerSec),
       r.ratio === null ? "-" : r.ratio.toFixed(2),
-      [r.runs.map((x) => fmtRate(x)).join(", "), r.note ?? ""].filter((x) => x).join("; "),
+      [
+        r.summary ?? (r.runs.length > 1 ? `runs ${r.runs.map((x) => fmtRate(x)).join(", ")}` : ""),
+        r.note ?? "",
+      ].filter((x) => x).join("; "),
     ]);
   }
-  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
+  const widths = lines[0]!.slice(0, 4).map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   for (const [i, l] of lines.entries()) {
-    console.log(l.map((c, j) => c.padEnd(widths[j]!)).join("  "));
-    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  }
-  for (const r of results) {
-    if (r.extra) console.log(`${r.section}: ${JSON.stringify(r.extra)}`);
+    console.log(l.map((c, j) => j < 4 ? c.padEnd(widths[j]!) : c).join("  "));
+    if (i === 0) console.log(widths.map((w) => "-".repeat(w)).join("  ") + "  -------");
   }
 }
 
 async function main(): Promise<void> {
   const args = [...Deno.args];
   let runs = 5, capture = DEFAULT_CAPTURE_PATH, only: string[] | null = null, livePackets = 500_000;
+  let memoryPackets = 1_000_000;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -509,9 +511,11 @@ async function main(): Promise<void> {
     else if (a === "--capture") capture = value();
     else if (a === "--only") only = value().split(",");
     else if (a === "--live-packets") livePackets = Number(value());
+    else if (a === "--memory-packets") memoryPackets = Number(value());
     else {
       console.error(
-        `Unknown option "${a}": usage: bench/run.ts [--runs N] [--capture PATH] [--only a,b] [--live-packets N]`,
+        `Unknown option "${a}": usage: bench/run.ts [--runs N] [--capture PATH] [--only a,b] ` +
+          "[--live-packets N] [--memory-packets N]",
       );
       Deno.exit(2);
     }
@@ -525,7 +529,17 @@ async function main(): Promise<void> {
     generateCapture(capture, DEFAULT_PACKETS);
   }
   const packets = readAllTs(capture, newFrame());
-  const ctx: BenchContext = { capture, packets, runs, tcpdumpRate: 0, livePackets, outDir };
+  const ctx: BenchContext = {
+    capture,
+    packets,
+    runs,
+    tcpdumpRate: 0,
+    livePackets,
+    memoryPackets,
+    outDir,
+  };
+  const started = performance.now();
+  const loadBefore = loadAverage();
   console.log(
     `capture ${capture}: ${packets} packets, ${
       (Deno.statSync(capture).size / 1e6).toFixed(0)
@@ -534,7 +548,9 @@ async function main(): Promise<void> {
   );
   const results: BenchResult[] = [];
   for (const s of sections) {
-    if (only !== null && s.name !== "tcpdump" && !only.includes(s.name)) continue;
+    if (s.name !== "tcpdump" && (only !== null ? !only.includes(s.name) : s.optIn === true)) {
+      continue;
+    }
     try {
       results.push(...await s.run(ctx));
     } catch (e) {
@@ -548,7 +564,14 @@ async function main(): Promise<void> {
       });
     }
   }
+  const loadAfter = loadAverage();
+  const elapsed = (performance.now() - started) / 1000;
   printTable(results);
+  const fmtLoad = (l: number[] | null) => l === null ? "?" : l.map((x) => x.toFixed(2)).join(" ");
+  console.log(
+    `${elapsed.toFixed(0)} s; load average (1/5/15 min) before ${fmtLoad(loadBefore)}, ` +
+      `after ${fmtLoad(loadAfter)}; ${navigator.hardwareConcurrency} cores`,
+  );
   const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
   const json = {
     date: new Date().toISOString(),
@@ -558,6 +581,8 @@ async function main(): Promise<void> {
     cores: navigator.hardwareConcurrency,
     capture: { path: capture, packets, bytes: Deno.statSync(capture).size },
     runs,
+    elapsedSeconds: elapsed,
+    loadAverage: { before: loadBefore, after: loadAfter },
     results,
   };
   Deno.writeTextFileSync(`${outDir}/results.json`, JSON.stringify(json, null, 2) + "\n");

@@ -1,0 +1,41 @@
+/**
+ * Small helpers shared by the benchmark modules (kept apart from run.ts so that section
+ * modules imported by run.ts do not import it back).
+ *
+ * @module
+ */
+
+/** Median of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Times `fn` `runs` times after one warm-up; returns packets/s of each run. */
+export function timeRuns(runs: number, fn: () => number): number[] {
+  fn();
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const n = fn();
+    const s = (performance.now() - t0) / 1000;
+    out.push(n / s);
+  }
+  return out;
+}
+
+/** The 1, 5 and 15 minute load averages (from /proc/loadavg), or null when unreadable. */
+export function loadAverage(): [number, number, number] | null {
+  try {
+    const [a, b, c] = Deno.readTextFileSync("/proc/loadavg").split(" ").map(Number);
+    return [a!, b!, c!];
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes as MiB with one decimal. */
+export function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}

@@ -1,0 +1,229 @@
+/**
+ * The `memory` benchmark section: peak RSS of the Analyzer under a flood of spoofed sources,
+ * and the worst-case memory bound computed from the default config.
+ *
+ * - Flood: `_memory_child.ts` in its own process (1 M TCP SYNs to one host, each from a
+ *   new source; IPv4, then IPv6), once with Deno's default V8 flags (how `deno task start`
+ *   and the compiled `pcap_ts` run today) and once with
+ *   `--v8-flags=--max-old-space-size=128,--max-semi-space-size=4` (the flags
+ *   flow/memory_test.ts runs with). Peak RSS is the child's VmHWM.
+ * - Bound: every cap of the default config times the bytes one entry costs: flow table
+ *   `[flow] max_flows` × `BYTES_PER_FLOW`; each detector's `max_keys` (`max_sources` for
+ *   scan.trw) × its worst-case bytes per key, measured by `_per_key_child.ts` (V8 heap after
+ *   a full GC); `[defrag] memory_cap`; `[response.suppress] max_keys` × bytes per entry; the
+ *   ban manager's offence cap (`MAX_OFFENCES` in actions/ban_manager.ts) × bytes per record;
+ *   the kernel capture buffer (`[capture] buffer_size_mb`, live only); plus the runtime's own
+ *   RSS before the Analyzer exists (measured in the flood child).
+ *
+ * @module
+ */
+
+import { defaultConfig } from "../config/mod.ts";
+import { BYTES_PER_FLOW } from "../flow/table.ts";
+import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
+import { mib } from "./_stats.ts";
+
+/** V8 flags that bound the heap (as flow/memory_test.ts uses). */
+export const BOUNDED_V8_FLAGS = "--max-old-space-size=128,--max-semi-space-size=4";
+
+/** The target of the issue: peak RSS under 256 MB at 1 M spoofed sources. */
+const TARGET_BYTES = 256 * 1024 * 1024;
+
+async function child(script: string, args: string[], v8: string | null): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      ...(v8 === null ? [] : [`--v8-flags=${v8}`]),
+      new URL(script, import.meta.url).pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
+    throw new Error(`${script} exited ${out.code}: ${err}`);
+  }
+  return JSON.parse(stdout.trim().split("\n").pop()!);
+}
+
+interface FloodResult {
+  family: number;
+  packets: number;
+  packetsPerSec: number;
+  peakRss: number;
+  peakRssSampled: number;
+  rssStart: number;
+  rssAfterConstruct: number;
+  heapUsed: number;
+  maxFlows: number;
+  flows: number;
+  flowsCreated: number;
+  evictions: number;
+  alerts: number;
+  alertsByDetector: Record<string, number>;
+  detectors: Record<string, { tracked: number; evictions: number; alerts: number }>;
+}
+
+/** The ban manager's offence cap, read from its source (a private constant). */
+function maxOffences(): number | null {
+  try {
+    const src = Deno.readTextFileSync(new URL("../actions/ban_manager.ts", import.meta.url));
+    const m = /const MAX_OFFENCES = ([\d_]+);/.exec(src);
+    return m ? Number(m[1]!.replaceAll("_", "")) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One line of the bound: what, count × bytes each = total. */
+export interface BoundPart {
+  what: string;
+  /** A word for the summary table. */
+  short: string;
+  count: number | null;
+  bytesEach: number | null;
+  bytes: number;
+}
+
+/** The worst-case bound of the default config, given measured per-key costs. */
+export function memoryBound(
+  perKey: Record<string, number[] | number>,
+  runtimeBytes: number,
+): { parts: BoundPart[]; total: number; totalOffline: number } {
+  const c = defaultConfig() as unknown as Record<string, Record<string, number | boolean>>;
+  const parts: BoundPart[] = [];
+  parts.push({
+    what: "runtime (Deno, modules, before the Analyzer)",
+    short: "runtime",
+    count: null,
+    bytesEach: null,
+    bytes: runtimeBytes,
+  });
+  const flows = c.flow!.max_flows as number;
+  parts.push({
+    what: "flow table: [flow] max_flows × BYTES_PER_FLOW",
+    short: "flows",
+    count: flows,
+    bytesEach: BYTES_PER_FLOW,
+    bytes: flows * BYTES_PER_FLOW,
+  });
+  for (const [name, costs] of Object.entries(perKey)) {
+    if (!name.startsWith("scan.")) continue;
+    const sec = c[name];
+    if (sec === undefined || sec.enabled === false) continue;
+    const keys = (name === "scan.trw" ? sec.max_sources : sec.max_keys) as number;
+    const each = (costs as number[]).reduce((a, b) => a + b, 0);
+    const windows = (costs as number[]).length;
+    parts.push({
+      what: `[${name}] ${name === "scan.trw" ? "max_sources" : "max_keys"}${
+        windows > 1 ? ` (× ${windows} windows)` : ""
+      } × bytes/key`,
+      short: name.slice(5),
+      count: keys,
+      bytesEach: each,
+      bytes: keys * each,
+    });
+  }
+  parts.push({
+    what: "[defrag] memory_cap",
+    short: "defrag",
+    count: null,
+    bytesEach: null,
+    bytes: c.defrag!.memory_cap as number,
+  });
+  const sk = c["response.suppress"]!.max_keys as number;
+  const se = perKey.suppress as number;
+  parts.push({
+    what: "[response.suppress] max_keys × bytes/entry",
+    short: "suppress",
+    count: sk,
+    bytesEach: se,
+    bytes: sk * se,
+  });
+  const mo = maxOffences();
+  const oe = perKey.offence as number;
+  if (mo !== null) {
+    parts.push({
+      what: "ban manager MAX_OFFENCES × bytes/record",
+      short: "offences",
+      count: mo,
+      bytesEach: oe,
+      bytes: mo * oe,
+    });
+  }
+  const offline = parts.reduce((a, p) => a + p.bytes, 0);
+  const buf = (c.capture!.buffer_size_mb as number) * 1048576;
+  parts.push({
+    what: "[capture] buffer_size_mb (live capture only)",
+    short: "capture buffer",
+    count: null,
+    bytesEach: null,
+    bytes: buf,
+  });
+  return { parts, total: offline + buf, totalOffline: offline };
+}
+
+/** `memory`: see the module doc. */
+export const memorySection: BenchSection = {
+  name: "memory",
+  async run(ctx: BenchContext) {
+    const results: BenchResult[] = [];
+    const variants: [string, string | null][] = [
+      ["default V8 flags", null],
+      [BOUNDED_V8_FLAGS.replace(/--max-/g, "").replace(",", " "), BOUNDED_V8_FLAGS],
+    ];
+    let runtime = 0;
+    for (const family of [4, 6]) {
+      for (const [label, v8] of variants) {
+        const r = await child(
+          "./_memory_child.ts",
+          [String(family), String(ctx.memoryPackets)],
+          v8,
+        ) as FloodResult;
+        runtime = Math.max(runtime, r.rssStart);
+        const det = Object.entries(r.detectors)
+          .filter(([, d]) => d.tracked > 0 || d.evictions > 0)
+          .map(([n, d]) => `${n.slice(5)} ${d.tracked}/-${d.evictions}`)
+          .join(", ");
+        const verdict = r.peakRss < TARGET_BYTES ? "under" : "OVER";
+        results.push({
+          section: "memory",
+          name: `${r.packets / 1e6} M spoofed IPv${family} SYN sources, ${label}`,
+          packetsPerSec: r.packetsPerSec,
+          ratio: null,
+          runs: [r.packetsPerSec],
+          summary:
+            `peak RSS ${mib(r.peakRss)} (${verdict} 256 MiB); flows ${r.flows}/${r.maxFlows}, ` +
+            `evicted ${r.evictions}; detector keys/-evicted: ${det}; alerts ${r.alerts}`,
+          extra: { v8Flags: v8 ?? "(none)", ...r },
+        });
+      }
+    }
+    const perKey = await child("./_per_key_child.ts", [], "--expose-gc") as Record<
+      string,
+      number[] | number
+    >;
+    const bound = memoryBound(perKey, runtime);
+    results.push({
+      section: "memory",
+      name: "worst-case bound of the default config (caps × bytes each)",
+      packetsPerSec: null,
+      ratio: null,
+      runs: [],
+      summary: `${mib(bound.totalOffline)} offline, ${mib(bound.total)} live; ` +
+        bound.parts.map((p) => `${p.short} ${(p.bytes / 1048576).toFixed(1)}`).join(", ") +
+        " (MiB)",
+      extra: {
+        perKeyBytes: perKey,
+        parts: bound.parts,
+        total: bound.total,
+        totalOffline: bound.totalOffline,
+      },
+      note: "live state only: garbage V8 has not collected comes on top (see the flood rows)",
+    });
+    return results;
+  },
+};
