@@ -82,7 +82,12 @@ export class Responder {
       );
       if (r.ok) {
         this.counters.banned++;
-        action = "blocked";
+        // A dry run blocks nothing: the alert says what would have been done instead.
+        if (p.dryRun) {
+          banNote = `dry-run: would ban ${r.ip} ${
+            r.durationS > 0 ? `for ${r.durationS}s` : "without a time limit"
+          }`;
+        } else action = "blocked";
       } else {
         this.counters.banRefused++;
         banNote = `${r.reason}: ${r.detail}`;

@@ -97,7 +97,16 @@ async function readOr(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch {
-    return "";
+    // Deno refuses /proc/net/* (a link to /proc/self/net) to anything short of --allow-all,
+    // so under the permissions of `deno task start` the gateways were silently missed. A
+    // child `cat` reads the same file in the same network namespace.
+    try {
+      const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
+        .output();
+      return out.success ? new TextDecoder().decode(out.stdout) : "";
+    } catch {
+      return "";
+    }
   }
 }
 
