@@ -51,9 +51,12 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
     setTruncated(pkt, "ipv4", hlen, avail, o);
     return;
   }
-  const ip = pkt.ip;
+  // Every read before the first store (measured slightly faster than interleaving them).
   const w1 = v.getUint32(o + ID); // identification, flags, fragment offset
   const w2 = v.getUint32(o + TTL); // TTL, protocol, checksum
+  const srcWord = v.getUint32(o + SRC);
+  const dstWord = v.getUint32(o + DST);
+  const ip = pkt.ip;
   const totalLen = w0 & 0xffff;
   const flagsFrag = w1 & 0xffff;
   const proto = (w2 >>> 16) & 0xff;
@@ -70,11 +73,11 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
   ip.checksum = w2 & 0xffff;
   ip.flowLabel = 0;
   const src = ip.src, dst = ip.dst;
-  src[0] = v.getUint32(o + SRC);
+  src[0] = srcWord;
   src[1] = 0;
   src[2] = 0;
   src[3] = 0;
-  dst[0] = v.getUint32(o + DST);
+  dst[0] = dstWord;
   dst[1] = 0;
   dst[2] = 0;
   dst[3] = 0;

@@ -38,13 +38,16 @@ export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet):
     setTruncated(pkt, "tcp", hlen, avail, o);
     return;
   }
-  const tcp = pkt.tcp;
+  // Every read before the first store (measured slightly faster than interleaving them).
   const ports = v.getUint32(o + SRC_PORT);
+  const seq = v.getUint32(o + SEQ);
+  const ack = v.getUint32(o + ACK);
   const w4 = v.getUint32(o + CHECKSUM); // checksum, urgent pointer
+  const tcp = pkt.tcp;
   tcp.srcPort = ports >>> 16;
   tcp.dstPort = ports & 0xffff;
-  tcp.seq = v.getUint32(o + SEQ);
-  tcp.ack = v.getUint32(o + ACK);
+  tcp.seq = seq;
+  tcp.ack = ack;
   tcp.headerLen = hlen;
   tcp.flags = (w3 >>> 16) & 0xff;
   tcp.window = w3 & 0xffff;
