@@ -3,11 +3,14 @@
  * V8 heap bytes that one tracked key of each bounded structure costs at its worst (IPv6
  * addresses, every distinct-item set filled to its threshold, full samples), measured as the
  * heap growth after a full GC divided by the keys held. Prints one JSON object on stdout:
- * `{ "scan.port": [bytesPerKey, ...], ..., "suppress": b, "offence": b }` (two numbers for a
- * detector that keeps two windows).
+ * `{ "scan.port": [bytesPerKey, ...], ..., "suppress": b, "offence": b, "constructed": {...} }`
+ * (two numbers for a detector that keeps two windows; `constructed`: bytes each detector
+ * allocates when created, which is its whole state when it preallocates typed arrays).
  *
- * The windowed detectors are measured through their shared {@link ScanWindow}; `scan.trw`
- * through the detector itself, fed attempts from a one-flow stand-in for the flow table;
+ * The windowed detectors are measured through their shared `ScanWindow` (detect/_scan_window.ts,
+ * an internal module: when it is gone, their figures are null and bench/memory.ts falls back
+ * to the cost their config docs declare); `scan.trw` through the detector itself, fed
+ * attempts from a one-flow stand-in for the flow table;
  * `[response.suppress]` through the real {@link Suppressor}; the ban manager's offence
  * records (a private `Map<ip, {count, last}>`) by the same structure.
  *
@@ -15,8 +18,9 @@
  */
 
 import { defaultConfig } from "../config/mod.ts";
-import { sampleAddress, ScanWindow } from "../detect/_scan_window.ts";
 import { trwDetector } from "../detect/trw.ts";
+import { scanDetectors } from "../detect/config.ts";
+import { sectionDefaults } from "../config/spec.ts";
 import { Suppressor } from "../actions/suppress.ts";
 import { scanAlert } from "../detect/_alert.ts";
 import { Outcome } from "../flow/table.ts";
@@ -24,17 +28,32 @@ import type { FlowTable } from "../flow/table.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --v8-flags=--expose-gc");
+/** V8 heap in use plus external memory (typed arrays), after a full GC. */
 function heap(): number {
   gc!();
   gc!();
-  return Deno.memoryUsage().heapUsed;
+  const m = Deno.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 const KEYS = 2000;
 const words = new Uint32Array([0x20010db8, 0x11112222, 0x33334444, 0x55556666]);
 
+// deno-lint-ignore no-explicit-any
+type Any = any;
+/** detect/_scan_window.ts when it exists (a non-literal specifier: no type dependency). */
+let scanWindowModule: Any = null;
+try {
+  const specifier = "../detect/_scan_window.ts";
+  scanWindowModule = await import(specifier);
+} catch {
+  scanWindowModule = null;
+}
+
 /** One ScanWindow at `threshold`, KEYS IPv6 keys, each filled to the threshold. */
-function scanWindowBytes(threshold: number, portSet: boolean): number {
+function scanWindowBytes(threshold: number, portSet: boolean): number | null {
+  if (scanWindowModule === null) return null;
+  const { ScanWindow, sampleAddress } = scanWindowModule;
   const h0 = heap();
   const w = new ScanWindow(300, threshold, KEYS * 2);
   const extra = new WeakMap<object, Set<number>>();
@@ -60,7 +79,7 @@ function scanWindowBytes(threshold: number, portSet: boolean): number {
 }
 
 /** scan.trw: KEYS IPv6 sources with max_contacts answered first contacts each. */
-function trwBytes(maxContacts: number): number {
+function trwBytes(maxContacts: number): number | null {
   const cfg = (defaultConfig() as unknown as Record<string, Record<string, unknown>>)["scan.trw"]!;
   const t = {
     proto: new Uint8Array([6]),
@@ -86,7 +105,8 @@ function trwBytes(maxContacts: number): number {
     }
   }
   const b = (heap() - h0) / KEYS;
-  if (d.stats!().tracked !== KEYS) throw new Error("trw keys lost");
+  // Typed-array state (external memory) or a changed detector: no figure.
+  if (d.stats!().tracked !== KEYS || b < 100) return null;
   return Math.round(b);
 }
 
@@ -136,10 +156,26 @@ function offenceBytes(): number {
   return Math.round(b);
 }
 
+/**
+ * Memory each detector allocates when created with its defaults (preallocated state, as a
+ * typed-array design has), in bytes.
+ */
+function constructedBytes(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const keep: unknown[] = [];
+  for (const def of scanDetectors) {
+    const h0 = heap();
+    keep.push(def.create(sectionDefaults(def.defaults), () => {}, { direction: () => "transit" }));
+    out[def.name] = Math.max(0, Math.round(heap() - h0));
+  }
+  if (keep.length !== scanDetectors.length) throw new Error("unreachable");
+  return out;
+}
+
 if (import.meta.main) {
   const c = defaultConfig() as unknown as Record<string, Record<string, unknown>>;
   const n = (section: string, key: string) => Number(c[section]![key]);
-  const out: Record<string, number[] | number> = {
+  const out: Record<string, (number | null)[] | number | Record<string, number>> = {
     "scan.trw": [trwBytes(n("scan.trw", "max_contacts"))],
     "scan.port": [scanWindowBytes(n("scan.port", "ports"), false)],
     "scan.host": [scanWindowBytes(n("scan.host", "hosts"), false)],
@@ -156,6 +192,7 @@ if (import.meta.main) {
     "scan.arp_sweep": [scanWindowBytes(n("scan.arp_sweep", "targets"), false)],
     suppress: suppressBytes(),
     offence: offenceBytes(),
+    constructed: constructedBytes(),
   };
   console.log(JSON.stringify(out));
 }

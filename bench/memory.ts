@@ -20,6 +20,7 @@
 
 import { defaultConfig } from "../config/mod.ts";
 import { BYTES_PER_FLOW } from "../flow/table.ts";
+import { scanSections } from "../detect/config.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
 import { mib } from "./_stats.ts";
 
@@ -78,6 +79,19 @@ function maxOffences(): number | null {
   }
 }
 
+/**
+ * The bytes per key a detector's config doc declares ("about 2.5 KB"), for when no
+ * measurement is available; null when it declares none.
+ */
+function declaredBytesPerKey(name: string): number | null {
+  const keys = scanSections[name]?.keys ?? {};
+  for (const k of ["max_keys", "max_sources"]) {
+    const m = /about ([\d.]+) KB/.exec(keys[k]?.doc ?? "");
+    if (m) return Math.round(Number(m[1]) * 1000);
+  }
+  return null;
+}
+
 /** One line of the bound: what, count × bytes each = total. */
 export interface BoundPart {
   what: string;
@@ -90,7 +104,7 @@ export interface BoundPart {
 
 /** The worst-case bound of the default config, given measured per-key costs. */
 export function memoryBound(
-  perKey: Record<string, number[] | number>,
+  perKey: Record<string, (number | null)[] | number | Record<string, number>>,
   runtimeBytes: number,
 ): { parts: BoundPart[]; total: number; totalOffline: number } {
   const c = defaultConfig() as unknown as Record<string, Record<string, number | boolean>>;
@@ -115,12 +129,24 @@ export function memoryBound(
     const sec = c[name];
     if (sec === undefined || sec.enabled === false) continue;
     const keys = (name === "scan.trw" ? sec.max_sources : sec.max_keys) as number;
-    const each = (costs as number[]).reduce((a, b) => a + b, 0);
-    const windows = (costs as number[]).length;
+    const list = costs as (number | null)[];
+    const keysAtCap = (name === "scan.trw" ? sec.max_sources : sec.max_keys) as number;
+    // Preallocated state (typed arrays made at construction) per key, when there is any.
+    const built = ((perKey.constructed as Record<string, number> | undefined)?.[name] ?? 0) /
+      keysAtCap;
+    const measured = list.every((x) => x !== null) || built >= 100;
+    const declared = declaredBytesPerKey(name) ?? 0;
+    const filled = list.every((x) => x !== null)
+      ? list.reduce<number>((a, b) => a + b!, 0)
+      : built >= 100
+      ? 0
+      : list.reduce<number>((a, b) => a + (b ?? declared), 0);
+    const each = Math.round(Math.max(filled, built));
+    const windows = list.length;
     parts.push({
       what: `[${name}] ${name === "scan.trw" ? "max_sources" : "max_keys"}${
         windows > 1 ? ` (× ${windows} windows)` : ""
-      } × bytes/key`,
+      } × bytes/key${measured ? "" : " (declared in its doc, not measured)"}`,
       short: name.slice(5),
       count: keys,
       bytesEach: each,
@@ -204,7 +230,7 @@ export const memorySection: BenchSection = {
     }
     const perKey = await child("./_per_key_child.ts", [], "--expose-gc") as Record<
       string,
-      number[] | number
+      (number | null)[] | number | Record<string, number>
     >;
     const bound = memoryBound(perKey, runtime);
     results.push({
