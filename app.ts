@@ -48,7 +48,15 @@ interface Response {
   close(nowS: number): Promise<void>;
 }
 
-async function buildResponse(config: Config, offline: boolean): Promise<Response> {
+/**
+ * Builds the response. `captureClock` (offline mode) makes ban decisions use the capture's
+ * time, so that replaying a capture gives the same events every time.
+ */
+async function buildResponse(
+  config: Config,
+  offline: boolean,
+  captureClock?: () => number,
+): Promise<Response> {
   const out = config.output;
   const eve = out.eve !== "" ? await EveWriter.open(out.eve) : null;
   const reporter = out.console ? new ConsoleReporter(out.color as ColorSetting) : null;
@@ -70,6 +78,7 @@ async function buildResponse(config: Config, offline: boolean): Promise<Response
     backend,
     settings: { ...settings, dryRun },
     persist: !offline,
+    ...(captureClock ? { now: captureClock } : {}),
     log,
     onBanEvent: (e) => responder?.banEvent(e),
     onRefusal: (r) => responder?.refusal(r),
@@ -198,9 +207,11 @@ async function analyseFile(path: string, cmd: AnalyseCommand, config: Config): P
     log(`pcap_ts: ${(e as Error).message}`);
     return ExitCode.usage;
   }
-  const response = await buildResponse(config, true);
+  // Created below; the ban manager reads the capture's time through it.
+  let analyzer: Analyzer | null = null;
+  const response = await buildResponse(config, true, () => analyzer?.lastTs ?? 0);
   const dump = new LineWriter();
-  const analyzer = new Analyzer({
+  analyzer = new Analyzer({
     config,
     localAddresses: [],
     dump: dumpFormat(cmd, config),

@@ -109,12 +109,26 @@ export function makeRule(input: RuleInput): ResponseRule {
 }
 
 /**
- * The default rules, in order: scans and attacks are banned (unless the evidence is
- * spoofable), everything is logged, and high and medium severity alerts notify.
+ * The default rules, in order.
+ *
+ * - Stealth-flag probes (`scan.stealth`: NULL, FIN, Xmas, Maimon, ACK) are logged and notified
+ *   but never banned by themselves: each probe is a single packet that needs no answer, so
+ *   anyone can send any number of them under any source address.
+ * - Distributed scans (`scan.distributed`) are logged and notified, not banned: the alert is
+ *   about the target, and its "offender" is one of many sources.
+ * - Every other scan is banned, spoofable or not: its evidence is a run of failed connection
+ *   attempts this host answered (refused or left unanswered), the scans an operator expects to
+ *   be stopped. A forger could make a third party look like a scanner; the safety rules (never
+ *   the gateway, DNS resolvers, this host, loopback, link-local or the allowlist), the cap on
+ *   bans per minute and short first bans (10 minutes) bound what that achieves.
+ * - Attacks are banned unless their evidence is spoofable.
+ * - High and medium severity alerts notify; everything is logged.
  */
 export const DEFAULT_RULE_INPUTS: readonly RuleInput[] = [
-  { category: "scan", minSeverity: 2, actions: ["log", "notify", "ban"] },
-  { category: "scan", minSeverity: 3, actions: ["log", "ban"] },
+  { detector: "scan.stealth", actions: ["log", "notify"] },
+  { detector: "scan.distributed", actions: ["log", "notify"] },
+  { category: "scan", minSeverity: 2, actions: ["log", "notify", "ban"], banSpoofable: true },
+  { category: "scan", minSeverity: 3, actions: ["log", "ban"], banSpoofable: true },
   { category: "attack", minSeverity: 2, actions: ["log", "notify", "ban"] },
   { category: "attack", minSeverity: 3, actions: ["log", "ban"] },
   { minSeverity: 2, actions: ["log", "notify"] },

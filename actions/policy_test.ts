@@ -18,7 +18,7 @@ Deno.test("decide() with default rules bans and notifies a medium scan", () => {
     notify: true,
     ban: true,
     banDurationS: null,
-    rule: 0,
+    rule: 2,
     banWithheldSpoofable: false,
   });
 });
@@ -29,18 +29,52 @@ Deno.test("decide() with default rules bans a low scan without notifying", () =>
     notify: false,
     ban: true,
     banDurationS: null,
-    rule: 1,
+    rule: 3,
     banWithheldSpoofable: false,
   });
 });
 
-Deno.test("decide() with default rules does not ban spoofable evidence", () => {
-  assert.deepEqual(decide(makeAlert({ spoofable: true, severity: 1 }), DEFAULT_RULES), {
+Deno.test("decide() with default rules bans a scan of failed attempts even when spoofable", () => {
+  // A SYN scan of closed ports is forgeable; the safety rules, not the policy, stop abuse.
+  assert.deepEqual(decide(makeAlert({ spoofable: true, severity: 2 }), DEFAULT_RULES), {
+    log: true,
+    notify: true,
+    ban: true,
+    banDurationS: null,
+    rule: 2,
+    banWithheldSpoofable: false,
+  });
+});
+
+Deno.test("decide() with default rules never bans stealth-flag probes or distributed scans", () => {
+  const stealth = makeAlert({ detector: "scan.stealth", spoofable: true, severity: 2 });
+  assert.deepEqual(decide(stealth, DEFAULT_RULES), {
     log: true,
     notify: true,
     ban: false,
     banDurationS: null,
     rule: 0,
+    banWithheldSpoofable: false,
+  });
+  const distributed = makeAlert({ detector: "scan.distributed", spoofable: true, severity: 3 });
+  assert.deepEqual(decide(distributed, DEFAULT_RULES), {
+    log: true,
+    notify: true,
+    ban: false,
+    banDurationS: null,
+    rule: 1,
+    banWithheldSpoofable: false,
+  });
+});
+
+Deno.test("decide() with default rules does not ban an attack on spoofable evidence", () => {
+  const attack = makeAlert({ category: "attack", detector: "attack.flood", spoofable: true });
+  assert.deepEqual(decide(attack, DEFAULT_RULES), {
+    log: true,
+    notify: true,
+    ban: false,
+    banDurationS: null,
+    rule: 4,
     banWithheldSpoofable: true,
   });
 });
@@ -52,13 +86,13 @@ Deno.test("decide() with default rules bans a high attack, logs a low anomaly on
     notify: true,
     ban: true,
     banDurationS: null,
-    rule: 2,
+    rule: 4,
     banWithheldSpoofable: false,
   });
   const anomaly = makeAlert({ category: "anomaly", detector: "anomaly.ttl", severity: 3 });
   assert.deepEqual(decide(anomaly, DEFAULT_RULES), {
     ...LOG_ONLY,
-    rule: 5,
+    rule: 7,
     banWithheldSpoofable: false,
   });
   const exfil = makeAlert({ category: "exfiltration", detector: "exfil.beacon", severity: 2 });
@@ -67,7 +101,7 @@ Deno.test("decide() with default rules bans a high attack, logs a low anomaly on
     notify: true,
     ban: false,
     banDurationS: null,
-    rule: 4,
+    rule: 6,
     banWithheldSpoofable: false,
   });
 });

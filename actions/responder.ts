@@ -122,8 +122,14 @@ export class Responder {
       durationS: e.action === "add" && e.durationS > 0 ? e.durationS : null,
       reason: e.reason,
     };
+    if (this.#p.dryRun) {
+      // Decided, not made: say so, so that a reader of the EVE log cannot mistake it.
+      const eve = banEventToEve(event) as unknown as { ban: Record<string, unknown> };
+      eve.ban.dry_run = true;
+      this.#p.eve?.write(eve as unknown as Record<string, unknown>);
+      return;
+    }
     this.#p.eve?.write(banEventToEve(event));
-    if (this.#p.dryRun) return;
     this.#log(
       `pcap_ts: ${e.action === "add" ? "banned" : "unbanned"} ${e.ip}` +
         (event.durationS !== null ? ` for ${event.durationS}s` : "") + ` (${e.reason})`,
