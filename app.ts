@@ -270,6 +270,15 @@ async function analyseLive(cmd: AnalyseCommand, config: Config): Promise<number>
       return ExitCode.runtime;
     }
   }
+  // Check the device before the response touches the firewall.
+  const names = listDevices().map((d) => d.name);
+  if (!names.includes(device)) {
+    log(
+      `pcap_ts: No capture device named "${device}"; available devices: ${names.join(", ")} ` +
+        "(pcap_ts interfaces lists them; choose one with -i or capture.interface)",
+    );
+    return ExitCode.runtime;
+  }
   const response = await buildResponse(config, false);
   const stopFlag = new SharedArrayBuffer(4);
   const stop = new Int32Array(stopFlag);
