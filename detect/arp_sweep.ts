@@ -12,15 +12,15 @@ import type { Packet } from "../decode/packet.ts";
 import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { formatIp } from "../flow/address.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, scanAlert, sweepDirection } from "./_alert.ts";
-import { addressSample, sampleAddress, ScanWindow } from "./_scan_window.ts";
+import { scanAlert, sweepDirection } from "./_alert.ts";
+import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "ARP sweep: who-has requests from one sender for many addresses within a window. " +
     "Severity 3, signature_id 1000108.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     targets: {
       type: "integer",
       default: 30,
@@ -36,14 +36,7 @@ const section = {
       doc: "Counting window; also how long a quiet sender is remembered. Longer catches " +
         "slow sweeps, but joins a router's ordinary ARP traffic over time.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
@@ -59,10 +52,26 @@ export const arpSweepDetector: DetectorDefinition<typeof section> = {
 
 const words = new Uint32Array(4);
 const targetWords = new Uint32Array(4);
+/** An address that is never local: asks whether a target alone is local. */
 const ZERO = new Uint32Array(4);
 
+/** An IPv4 who-has request that is not gratuitous (sender asking for its own address). */
+function isWhoHasOther(a: Packet["arp"]): boolean {
+  return a.op === 1 && a.protocolType === 0x0800 && a.protocolLen === 4 &&
+    a.senderIp !== a.targetIp;
+}
+
+/** Key of an ARP sender: its address, or (for 0.0.0.0) 2^32 + a 48-bit mix of its MAC. */
+function senderKey(a: Packet["arp"], buf: Uint8Array): number {
+  if (a.senderIp !== 0) return a.senderIp >>> 0;
+  const m = a.senderMacOffset;
+  return 4294967296 +
+    ((buf[m + 1]! << 24 | buf[m + 2]! << 16 | buf[m + 3]! << 8 | buf[m + 4]!) >>> 0) * 256 +
+    buf[m + 5]! + buf[m]! * 1099511627776;
+}
+
 class ArpSweepDetector implements Detector {
-  private readonly w: ScanWindow;
+  private readonly w: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -70,51 +79,46 @@ class ArpSweepDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new ScanWindow(cfg.window, cfg.targets, cfg.max_keys);
+    this.w = new WindowCounter(cfg.window, cfg.targets, cfg.max_keys, { labels: true });
   }
 
   onArp(pkt: Packet): void {
     const a = pkt.arp;
-    if (a.op !== 1 || a.protocolType !== 0x0800 || a.protocolLen !== 4) return;
-    if (a.senderIp === a.targetIp) return;
-    const buf = pkt.buf, m = a.senderMacOffset;
-    // Key: the sender address, or (for 0.0.0.0) 2^32 + the low 40 bits of the MAC's mix.
-    const key = a.senderIp !== 0 ? a.senderIp >>> 0 : 4294967296 +
-      ((buf[m + 1]! << 24 | buf[m + 2]! << 16 | buf[m + 3]! << 8 | buf[m + 4]!) >>> 0) * 256 +
-      buf[m + 5]! + buf[m]! * 1099511627776;
+    if (!isWhoHasOther(a)) return;
     const now = pkt.ts;
-    const s = this.w.observe(key, now, a.targetIp >>> 0);
-    if (s.fresh) s.fam = 4;
+    // Key: the sender; items: the addresses asked for.
+    const w = this.w, k = w.observe(senderKey(a, pkt.buf), now, a.targetIp >>> 0);
     targetWords[0] = a.targetIp;
-    if (s.added) sampleAddress(s, 4, targetWords, 0);
-    // extra[7]: a swept address is this host's (the sweep is then inbound).
-    if (s.added && this.env.direction(4, ZERO, 0, targetWords, 0) !== "transit") s.extra[7] = 1;
-    if (!this.w.crossed(s)) return;
+    if (w.wasAdded(k)) {
+      w.label(k, 4, targetWords, 0);
+      if (this.env.direction(4, ZERO, 0, targetWords, 0) !== "transit") w.markLocalTarget(k);
+    }
+    if (!w.crossed(k)) return;
     this.alerts++;
     words[0] = a.senderIp;
-    const mac = macToString(buf, m);
+    const mac = macToString(pkt.buf, a.senderMacOffset);
     const src = a.senderIp !== 0 ? formatIp(4, words) : mac;
     this.emit(scanAlert({
       ts: now,
       detector: "scan.arp_sweep",
       severity: 3,
       signatureId: 1000108,
-      signature: `ARP sweep of ${s.distinct.size} addresses by ${src}`,
+      signature: `ARP sweep of ${w.distinct(k)} addresses by ${src}`,
       srcIp: src,
       destIp: formatIp(4, targetWords),
       destPort: null,
       proto: "ARP",
-      direction: sweepDirection(this.env.direction(4, words, 0, targetWords, 0), s.extra[7] === 1),
+      direction: sweepDirection(
+        this.env.direction(4, words, 0, targetWords, 0),
+        w.hasLocalTarget(k),
+      ),
       spoofable: true,
       evidence: {
-        probes: s.probes,
-        distinct_targets: s.distinct.size,
-        targets: addressSample(s.sample),
+        probes: w.probes(k),
+        distinct_targets: w.distinct(k),
+        targets: w.addressSample(k),
         sender_mac: mac,
-        threshold: this.w.threshold,
-        window_s: this.w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        ...w.windowEvidence(k, now),
       },
     }));
   }
@@ -124,6 +128,6 @@ class ArpSweepDetector implements Detector {
   }
 
   stats() {
-    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+    return windowStats(this.alerts, this.w);
   }
 }

@@ -13,21 +13,23 @@ import { addressKey, formatIp, isMulticastOrBroadcast } from "../flow/address.ts
 import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
+import { protoName, scanAlert } from "./_alert.ts";
+import { ItemLists } from "./_item_lists.ts";
 import {
-  addressSample,
+  enabledKey,
+  maxKeysKey,
   SAMPLE_MAX,
-  sampleAddress,
-  ScanWindow,
   sortedSample,
-} from "./_scan_window.ts";
+  WindowCounter,
+  windowStats,
+} from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Distributed scan: failed attempts against one host from many distinct sources " +
     "within a window. Severity 3, signature_id 1000104.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     sources: {
       type: "integer",
       default: 50,
@@ -49,14 +51,7 @@ const section = {
       min: 1,
       doc: "Counting window; also how long a quiet target is remembered.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
@@ -70,40 +65,41 @@ export const distributedScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+/** Most distinct (port, protocol) pairs remembered per target. */
+const PORTS_MAX = 64;
+
+/** The attempt failed: TCP refused, unanswered or unreachable; UDP refused by ICMP. */
+function isFailedAttempt(proto: number, outcome: OutcomeCode): boolean {
+  if (proto === 6) return isFailedOutcome(outcome);
+  return proto === 17 && outcome === Outcome.refused;
+}
+
 class DistributedScanDetector implements Detector {
-  private readonly w: ScanWindow;
+  private readonly w: WindowCounter;
+  /** Per target slot of {@link w}: the (port | protocol << 16) pairs probed in its window. */
+  private readonly ports: ItemLists;
   private alerts = 0;
-  private readonly portSets = new WeakMap<object, Set<number>>();
 
   constructor(
     private readonly cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new ScanWindow(cfg.window, cfg.sources, cfg.max_keys);
+    this.w = new WindowCounter(cfg.window, cfg.sources, cfg.max_keys, { labels: true });
+    this.ports = new ItemLists(cfg.max_keys);
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     const proto = t.proto[f]!;
-    if (proto === 6) {
-      if (!isFailedOutcome(outcome)) return;
-    } else if (proto === 17) {
-      if (outcome !== Outcome.refused) return;
-    } else return;
+    if (!isFailedAttempt(proto, outcome)) return;
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
-    const s = this.w.observe(addressKey(fam, t.addrR, b), now, addressKey(fam, t.addrI, b));
-    let ports = this.portSets.get(s);
-    if (ports === undefined || s.fresh) {
-      ports = new Set();
-      this.portSets.set(s, ports);
-    }
-    if (ports.size < 64) ports.add(t.portR[f]! | (proto << 16));
-    if (s.added) sampleAddress(s, fam, t.addrI, b);
-    if (s.alerted || s.distinct.size < this.w.threshold || ports.size < this.cfg.min_ports) {
-      return;
-    }
-    s.alerted = true;
+    // Key: the target host; items: the sources.
+    const w = this.w, k = w.observe(addressKey(fam, t.addrR, b), now, addressKey(fam, t.addrI, b));
+    if (w.isFresh(k)) this.ports.clear(k);
+    this.notePort(k, t.portR[f]! | (proto << 16));
+    if (w.wasAdded(k)) w.label(k, fam, t.addrI, b);
+    if (this.ports.count(k) < this.cfg.min_ports || !w.crossed(k)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
     this.emit(scanAlert({
@@ -111,7 +107,7 @@ class DistributedScanDetector implements Detector {
       detector: "scan.distributed",
       severity: 3,
       signatureId: 1000104,
-      signature: `Distributed scan of ${dst} by ${s.distinct.size} sources`,
+      signature: `Distributed scan of ${dst} by ${w.distinct(k)} sources`,
       srcIp: src,
       destIp: dst,
       destPort: null,
@@ -119,17 +115,21 @@ class DistributedScanDetector implements Detector {
       direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
       spoofable: true,
       evidence: {
-        probes: s.probes,
-        distinct_sources: s.distinct.size,
-        sources: addressSample(s.sample),
-        distinct_ports: ports.size,
-        ports: sortedSample([...ports].map((p) => p & 0xffff)).slice(0, SAMPLE_MAX),
-        threshold: this.w.threshold,
-        window_s: this.w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        probes: w.probes(k),
+        distinct_sources: w.distinct(k),
+        sources: w.addressSample(k),
+        distinct_ports: this.ports.count(k),
+        ports: sortedSample(this.ports.entries(k).map((e) => this.ports.item(e) & 0xffff))
+          .slice(0, SAMPLE_MAX),
+        ...w.windowEvidence(k, now),
       },
     }));
+  }
+
+  /** Remembers a probed (port, protocol) of the target in slot `k`, up to {@link PORTS_MAX}. */
+  private notePort(k: number, portProto: number): void {
+    const ports = this.ports;
+    if (ports.count(k) < PORTS_MAX && !ports.has(k, portProto)) ports.push(k, portProto);
   }
 
   tick(now: number): void {
@@ -137,6 +137,6 @@ class DistributedScanDetector implements Detector {
   }
 
   stats() {
-    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+    return windowStats(this.alerts, this.w);
   }
 }

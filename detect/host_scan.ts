@@ -12,15 +12,15 @@ import { addressKey, formatIp, isMulticastOrBroadcast, pairKey } from "../flow/a
 import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, protoName, scanAlert, sweepDirection } from "./_alert.ts";
-import { addressSample, sampleAddress, ScanWindow } from "./_scan_window.ts";
+import { protoName, scanAlert, sweepDirection } from "./_alert.ts";
+import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Horizontal scan: failed attempts from one source to one port on many distinct " +
     "hosts within a window. Severity 2, signature_id 1000103.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     hosts: {
       type: "integer",
       default: 20,
@@ -35,17 +35,11 @@ const section = {
       doc: "Counting window; also how long a quiet source is remembered. Longer catches " +
         "slower sweeps, keeps more state.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
+/** An address that is never local: asks whether a target alone is local. */
 const ZERO = new Uint32Array(4);
 
 /** The `scan.host` detector definition. */
@@ -58,8 +52,14 @@ export const hostScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+/** The attempt failed: TCP refused, unanswered or unreachable; UDP refused by ICMP. */
+function isFailedAttempt(proto: number, outcome: OutcomeCode): boolean {
+  if (proto === 6) return isFailedOutcome(outcome);
+  return proto === 17 && outcome === Outcome.refused;
+}
+
 class HostScanDetector implements Detector {
-  private readonly w: ScanWindow;
+  private readonly w: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -67,29 +67,27 @@ class HostScanDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new ScanWindow(cfg.window, cfg.hosts, cfg.max_keys);
+    this.w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     const proto = t.proto[f]!;
-    if (proto === 6) {
-      if (!isFailedOutcome(outcome)) return;
-    } else if (proto === 17) {
-      if (outcome !== Outcome.refused) return;
-    } else return;
+    if (!isFailedAttempt(proto, outcome)) return;
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
     const port = t.portR[f]!;
-    const s = this.w.observe(
+    // Key: the source and the (port, protocol); items: the hosts.
+    const w = this.w;
+    const k = w.observe(
       pairKey(fam, t.addrI, b, ZERO, 0, port | (proto << 16)),
       now,
       addressKey(fam, t.addrR, b),
     );
-    if (s.fresh) s.fam = fam;
-    if (s.added) sampleAddress(s, fam, t.addrR, b);
-    // extra[7]: a swept host is this host (the sweep is then inbound).
-    if (s.added && this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") s.extra[7] = 1;
-    if (!this.w.crossed(s)) return;
+    if (w.wasAdded(k)) {
+      w.label(k, fam, t.addrR, b);
+      if (this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") w.markLocalTarget(k);
+    }
+    if (!w.crossed(k)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
     const pn = protoName(proto, fam);
@@ -98,22 +96,22 @@ class HostScanDetector implements Detector {
       detector: "scan.host",
       severity: 2,
       signatureId: 1000103,
-      signature: `${pn} sweep of port ${port} across ${s.distinct.size} hosts by ${src}`,
+      signature: `${pn} sweep of port ${port} across ${w.distinct(k)} hosts by ${src}`,
       srcIp: src,
       destIp: dst,
       destPort: port,
       proto: pn,
-      direction: sweepDirection(this.env.direction(fam, t.addrI, b, t.addrR, b), s.extra[7] === 1),
+      direction: sweepDirection(
+        this.env.direction(fam, t.addrI, b, t.addrR, b),
+        w.hasLocalTarget(k),
+      ),
       spoofable: true,
       evidence: {
-        probes: s.probes,
+        probes: w.probes(k),
         port,
-        distinct_hosts: s.distinct.size,
-        hosts: addressSample(s.sample),
-        threshold: this.w.threshold,
-        window_s: this.w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        distinct_hosts: w.distinct(k),
+        hosts: w.addressSample(k),
+        ...w.windowEvidence(k, now),
       },
     }));
   }
@@ -123,6 +121,6 @@ class HostScanDetector implements Detector {
   }
 
   stats() {
-    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+    return windowStats(this.alerts, this.w);
   }
 }

@@ -12,8 +12,8 @@ import { addressKey, formatIp } from "../flow/address.ts";
 import { Outcome } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, protoName, scanAlert, sweepDirection } from "./_alert.ts";
-import { addressSample, sampleAddress, ScanWindow } from "./_scan_window.ts";
+import { protoName, scanAlert, sweepDirection } from "./_alert.ts";
+import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 /** An address that is never local: asks whether a target alone is local. */
@@ -23,7 +23,7 @@ const section = {
   doc: "Ping sweep: ICMP echo requests from one source to many hosts within a window. " +
     "Severity 3, signature_id 1000107.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     hosts: {
       type: "integer",
       default: 12,
@@ -37,14 +37,7 @@ const section = {
       min: 1,
       doc: "Counting window; also how long a quiet source is remembered.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
@@ -58,8 +51,14 @@ export const icmpSweepDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+/** The flow is an ICMP or ICMPv6 echo request (the only ICMP flows that start an attempt). */
+function isEchoRequest(t: FlowTable, f: number): boolean {
+  const proto = t.proto[f]!;
+  return (proto === 1 || proto === 58) && t.outcome[f] === Outcome.pending;
+}
+
 class IcmpSweepDetector implements Detector {
-  private readonly w: ScanWindow;
+  private readonly w: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -67,44 +66,42 @@ class IcmpSweepDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new ScanWindow(cfg.window, cfg.hosts, cfg.max_keys);
+    this.w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
   }
 
   onNewFlow(t: FlowTable, f: number, pkt: Packet): void {
-    const proto = t.proto[f]!;
-    // An echo request starts an attempt; other ICMP flows have none.
-    if ((proto !== 1 && proto !== 58) || t.outcome[f] !== Outcome.pending) return;
+    if (!isEchoRequest(t, f)) return;
     const fam = t.family[f]!, b = f * 4;
     const now = pkt.ts;
-    const s = this.w.observe(addressKey(fam, t.addrI, b), now, addressKey(fam, t.addrR, b));
-    if (s.fresh) s.fam = fam;
-    if (s.added) sampleAddress(s, fam, t.addrR, b);
-    // extra[7]: a swept host is this host (the sweep is then inbound).
-    if (s.added && this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") s.extra[7] = 1;
-    if (!this.w.crossed(s)) return;
+    // Key: the source; items: the hosts pinged.
+    const w = this.w, k = w.observe(addressKey(fam, t.addrI, b), now, addressKey(fam, t.addrR, b));
+    if (w.wasAdded(k)) {
+      w.label(k, fam, t.addrR, b);
+      if (this.env.direction(fam, ZERO, 0, t.addrR, b) !== "transit") w.markLocalTarget(k);
+    }
+    if (!w.crossed(k)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
-    const pn = protoName(proto, fam);
     this.emit(scanAlert({
       ts: now,
       detector: "scan.icmp_sweep",
       severity: 3,
       signatureId: 1000107,
-      signature: `ICMP echo sweep of ${s.distinct.size} hosts by ${src}`,
+      signature: `ICMP echo sweep of ${w.distinct(k)} hosts by ${src}`,
       srcIp: src,
       destIp: dst,
       destPort: null,
-      proto: pn,
-      direction: sweepDirection(this.env.direction(fam, t.addrI, b, t.addrR, b), s.extra[7] === 1),
+      proto: protoName(t.proto[f]!, fam),
+      direction: sweepDirection(
+        this.env.direction(fam, t.addrI, b, t.addrR, b),
+        w.hasLocalTarget(k),
+      ),
       spoofable: true,
       evidence: {
-        probes: s.probes,
-        distinct_hosts: s.distinct.size,
-        hosts: addressSample(s.sample),
-        threshold: this.w.threshold,
-        window_s: this.w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        probes: w.probes(k),
+        distinct_hosts: w.distinct(k),
+        hosts: w.addressSample(k),
+        ...w.windowEvidence(k, now),
       },
     }));
   }
@@ -114,6 +111,6 @@ class IcmpSweepDetector implements Detector {
   }
 
   stats() {
-    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+    return windowStats(this.alerts, this.w);
   }
 }

@@ -13,15 +13,15 @@ import { formatIp, isMulticastOrBroadcast, pairKey } from "../flow/address.ts";
 import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, scanAlert } from "./_alert.ts";
-import { SAMPLE_MAX, ScanWindow, sortedSample } from "./_scan_window.ts";
+import { scanAlert } from "./_alert.ts";
+import { enabledKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Vertical TCP port scan: failed TCP connection attempts from one source to many " +
     "distinct ports of one host within a window. Severity 2, signature_id 1000102.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     ports: {
       type: "integer",
       default: 20,
@@ -57,8 +57,20 @@ export const portScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+// Tallies: how the counted attempts failed.
+const REFUSED = 0, UNANSWERED = 1, UNREACHABLE = 2;
+
+/** The tally an attempt outcome counts under. */
+function failureTally(outcome: OutcomeCode): number {
+  return outcome === Outcome.refused
+    ? REFUSED
+    : outcome === Outcome.unanswered
+    ? UNANSWERED
+    : UNREACHABLE;
+}
+
 class PortScanDetector implements Detector {
-  private readonly w: ScanWindow;
+  private readonly w: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -66,21 +78,17 @@ class PortScanDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new ScanWindow(cfg.window, cfg.ports, cfg.max_keys);
+    this.w = new WindowCounter(cfg.window, cfg.ports, cfg.max_keys, { tallies: 3 });
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     if (t.proto[f] !== 6 || !isFailedOutcome(outcome)) return;
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
-    const port = t.portR[f]!;
-    const s = this.w.observe(pairKey(fam, t.addrI, b, t.addrR, b, 6), now, port);
-    if (s.fresh) s.fam = fam;
-    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(port);
-    // extra[0..2]: refused, unanswered, unreachable.
-    const i = outcome === Outcome.refused ? 0 : outcome === Outcome.unanswered ? 1 : 2;
-    s.extra[i] = s.extra[i]! + 1;
-    if (!this.w.crossed(s)) return;
+    // Key: the (source, host) pair; items: the host's ports.
+    const w = this.w, k = w.observe(pairKey(fam, t.addrI, b, t.addrR, b, 6), now, t.portR[f]!);
+    w.tally(k, failureTally(outcome));
+    if (!w.crossed(k)) return;
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
     this.emit(scanAlert({
@@ -96,16 +104,13 @@ class PortScanDetector implements Detector {
       direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
       spoofable: true,
       evidence: {
-        probes: s.probes,
-        distinct_ports: s.distinct.size,
-        ports: sortedSample(s.sample),
-        refused: s.extra[0]!,
-        unanswered: s.extra[1]!,
-        unreachable: s.extra[2]!,
-        threshold: this.w.threshold,
-        window_s: this.w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        probes: w.probes(k),
+        distinct_ports: w.distinct(k),
+        ports: w.itemSample(k),
+        refused: w.tallyOf(k, REFUSED),
+        unanswered: w.tallyOf(k, UNANSWERED),
+        unreachable: w.tallyOf(k, UNREACHABLE),
+        ...w.windowEvidence(k, now),
       },
     }));
   }
@@ -115,6 +120,6 @@ class PortScanDetector implements Detector {
   }
 
   stats() {
-    return { tracked: this.w.states.size, evictions: this.w.states.evictions, alerts: this.alerts };
+    return windowStats(this.alerts, this.w);
   }
 }

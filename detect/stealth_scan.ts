@@ -16,8 +16,8 @@ import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { addressKey, formatIp, pairKey } from "../flow/address.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, scanAlert } from "./_alert.ts";
-import { SAMPLE_MAX, type ScanState, ScanWindow, sortedSample } from "./_scan_window.ts";
+import { scanAlert } from "./_alert.ts";
+import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 /** Stealth probe kinds, as evidence names them; index = kind code. */
@@ -61,7 +61,7 @@ const section = {
     "XMAS, SYN+FIN, SYN+RST), and FIN+ACK (Maimon) or bare ACK probes that start no known " +
     "connection. Severity 2, signature_id 1000105; always spoofable.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     probes: {
       type: "integer",
       default: 3,
@@ -84,14 +84,7 @@ const section = {
       min: 1,
       doc: "Counting window; also how long a quiet source is remembered.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
@@ -105,9 +98,16 @@ export const stealthScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+/** Strong kinds (NULL, FIN, XMAS, SYN+FIN, SYN+RST) never occur in normal traffic. */
+function isStrongKind(kind: number): boolean {
+  return kind <= 4;
+}
+
 class StealthScanDetector implements Detector {
-  private readonly strong: ScanWindow;
-  private readonly weak: ScanWindow;
+  /** Strong probes: key the prober; items its (host, port) targets. */
+  private readonly strong: WindowCounter;
+  /** Weak probes: key the (prober, host) pair; items the host's ports. */
+  private readonly weak: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -115,8 +115,12 @@ class StealthScanDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.strong = new ScanWindow(cfg.window, cfg.probes, cfg.max_keys);
-    this.weak = new ScanWindow(cfg.window, cfg.weak_probes, cfg.max_keys);
+    const kinds = { tallies: STEALTH_KINDS.length };
+    this.strong = new WindowCounter(cfg.window, cfg.probes, cfg.max_keys, {
+      ...kinds,
+      labels: true,
+    });
+    this.weak = new WindowCounter(cfg.window, cfg.weak_probes, cfg.max_keys, kinds);
   }
 
   onPacket(t: FlowTable, f: number, pkt: Packet, fromInitiator: boolean, isNew: boolean): void {
@@ -131,28 +135,24 @@ class StealthScanDetector implements Detector {
     const srcW = fromInitiator ? t.addrI : t.addrR, dstW = fromInitiator ? t.addrR : t.addrI;
     const dport = fromInitiator ? t.portR[f]! : t.portI[f]!;
     const now = pkt.ts;
-    let s: ScanState, w: ScanWindow;
-    if (kind <= 4) {
+    let w: WindowCounter, k: number;
+    if (isStrongKind(kind)) {
       w = this.strong;
-      s = w.observe(addressKey(fam, srcW, b), now, pairKey(fam, dstW, b, dstW, b, dport));
-      if (s.added && s.sample.length < SAMPLE_MAX) {
-        s.sample.push(`${formatIp(fam, dstW, b)}${fam === 6 ? "." : ":"}${dport}`);
-      }
+      k = w.observe(addressKey(fam, srcW, b), now, pairKey(fam, dstW, b, dstW, b, dport));
+      if (w.wasAdded(k)) w.label(k, fam, dstW, b, dport);
     } else {
       w = this.weak;
-      s = w.observe(pairKey(fam, srcW, b, dstW, b, 6), now, dport);
-      if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(dport);
+      k = w.observe(pairKey(fam, srcW, b, dstW, b, 6), now, dport);
     }
-    s.extra[kind] = s.extra[kind]! + 1;
-    if (s.fresh) s.fam = fam;
-    if (!w.crossed(s)) return;
+    w.tally(k, kind);
+    if (!w.crossed(k)) return;
     this.alerts++;
     const src = formatIp(fam, srcW, b), dst = formatIp(fam, dstW, b);
     const kinds: { [k: string]: number } = {};
     for (let i = 0; i < STEALTH_KINDS.length; i++) {
-      if (s.extra[i]! > 0) kinds[STEALTH_KINDS[i]!] = s.extra[i]!;
+      if (w.tallyOf(k, i) > 0) kinds[STEALTH_KINDS[i]!] = w.tallyOf(k, i);
     }
-    const names = Object.keys(kinds).map((k) => k.toUpperCase()).join("/");
+    const names = Object.keys(kinds).map((name) => name.toUpperCase()).join("/");
     this.emit(scanAlert({
       ts: now,
       detector: "scan.stealth",
@@ -166,14 +166,11 @@ class StealthScanDetector implements Detector {
       direction: this.env.direction(fam, srcW, b, dstW, b),
       spoofable: true,
       evidence: {
-        probes: s.probes,
+        probes: w.probes(k),
         kinds,
-        distinct_targets: s.distinct.size,
-        targets: sortedSample(s.sample),
-        threshold: w.threshold,
-        window_s: w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        distinct_targets: w.distinct(k),
+        targets: w === this.strong ? w.endpointSample(k) : w.itemSample(k),
+        ...w.windowEvidence(k, now),
       },
     }));
   }
@@ -184,10 +181,6 @@ class StealthScanDetector implements Detector {
   }
 
   stats() {
-    return {
-      tracked: this.strong.states.size + this.weak.states.size,
-      evictions: this.strong.states.evictions + this.weak.states.evictions,
-      alerts: this.alerts,
-    };
+    return windowStats(this.alerts, this.strong, this.weak);
   }
 }

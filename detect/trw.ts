@@ -29,8 +29,9 @@ import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
-import { KeyedStates } from "./_keyed_states.ts";
-import { SAMPLE_MAX, sortedSample } from "./_scan_window.ts";
+import { ItemLists } from "./_item_lists.ts";
+import { KeySlots } from "./_key_slots.ts";
+import { enabledKey, SAMPLE_MAX, sortedSample } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 /** Log-likelihood thresholds of a sequential test with detection and false positive probabilities. */
@@ -51,7 +52,7 @@ const section = {
     "contacts: a few failed first contacts in a row flag a scanner. Severity 2 (medium), " +
     "signature_id 1000101.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     theta0: {
       type: "number",
       default: 0.8,
@@ -119,21 +120,6 @@ const section = {
   },
 } as const satisfies SectionSpec;
 
-interface TrwState {
-  lastTs: number;
-  movedTs: number;
-  firstTs: number;
-  llr: number;
-  path: string;
-  contacts: Set<number>;
-  failures: number;
-  successes: number;
-  benignDecisions: number;
-  alerted: boolean;
-  hosts: string[];
-  ports: number[];
-}
-
 /** The `scan.trw` detector definition. */
 export const trwDetector: DetectorDefinition<typeof section> = {
   name: "scan.trw",
@@ -144,8 +130,29 @@ export const trwDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+/** Label words of a sampled host: family and four address words. */
+const HOST_LABEL = 5;
+
+/**
+ * Per-source state in typed arrays indexed by the slot of {@link KeySlots}: nothing is
+ * allocated per source. The decision path is a 64-bit shift register of outcomes (1 failed).
+ */
 class TrwDetector implements Detector {
-  private readonly states: KeyedStates<TrwState>;
+  private readonly slots: KeySlots;
+  private readonly firstTs: Float64Array;
+  private readonly llr: Float64Array;
+  private readonly pathHigh: Uint32Array;
+  private readonly pathLow: Uint32Array;
+  private readonly pathLength: Uint8Array;
+  private readonly failures: Float64Array;
+  private readonly successes: Float64Array;
+  private readonly benignDecisions: Float64Array;
+  private readonly alerted: Uint8Array;
+  /** First contacts remembered (cleared when `max_contacts` is reached). */
+  private readonly contacts: ItemLists;
+  /** Samples: distinct hosts (by address key, with the address as label) and ports. */
+  private readonly hosts: ItemLists;
+  private readonly ports: ItemLists;
   private readonly up: number;
   private readonly down: number;
   private readonly fail: number;
@@ -164,7 +171,20 @@ class TrwDetector implements Detector {
     this.fail = trwLogStep(cfg.theta0, cfg.theta1, true);
     this.succeed = trwLogStep(cfg.theta0, cfg.theta1, false);
     this.perHost = cfg.first_contact === "host";
-    this.states = new KeyedStates(cfg.max_sources, cfg.idle_timeout);
+    const n = cfg.max_sources;
+    this.slots = new KeySlots(n, cfg.idle_timeout);
+    this.firstTs = new Float64Array(n);
+    this.llr = new Float64Array(n);
+    this.pathHigh = new Uint32Array(n);
+    this.pathLow = new Uint32Array(n);
+    this.pathLength = new Uint8Array(n);
+    this.failures = new Float64Array(n);
+    this.successes = new Float64Array(n);
+    this.benignDecisions = new Float64Array(n);
+    this.alerted = new Uint8Array(n);
+    this.contacts = new ItemLists(n);
+    this.hosts = new ItemLists(n, HOST_LABEL);
+    this.ports = new ItemLists(n);
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
@@ -178,26 +198,13 @@ class TrwDetector implements Detector {
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
     const key = addressKey(fam, t.addrI, b);
-    let s = this.states.get(key, now);
-    if (s === undefined) {
-      s = {
-        lastTs: now,
-        movedTs: now,
-        firstTs: now,
-        llr: 0,
-        path: "",
-        contacts: new Set(),
-        failures: 0,
-        successes: 0,
-        benignDecisions: 0,
-        alerted: false,
-        hosts: [],
-        ports: [],
-      };
-      this.states.set(key, s);
+    let s = this.slots.find(key, now);
+    if (s < 0) {
+      s = this.slots.insert(key, now);
+      this.startWalk(s, now);
     }
-    s.lastTs = now;
-    if (s.alerted) return;
+    this.slots.seen(s, now);
+    if (this.alerted[s] === 1) return;
     const contact = pairKey(
       fam,
       t.addrI,
@@ -206,29 +213,28 @@ class TrwDetector implements Detector {
       b,
       this.perHost ? 0 : t.portR[f]! | (proto << 16),
     );
-    if (s.contacts.has(contact)) return;
-    if (s.contacts.size >= this.cfg.max_contacts) s.contacts.clear();
-    s.contacts.add(contact);
-    if (failed) s.failures++;
-    else s.successes++;
-    s.llr += failed ? this.fail : this.succeed;
-    s.path = (s.path + (failed ? "F" : "S")).slice(-OUTCOME_PATH_MAX);
-    if (s.hosts.length < SAMPLE_MAX) {
-      const h = formatIp(fam, t.addrR, b);
-      if (!s.hosts.includes(h)) s.hosts.push(h);
-    }
-    if (s.ports.length < SAMPLE_MAX && !s.ports.includes(t.portR[f]!)) s.ports.push(t.portR[f]!);
-    if (s.llr >= this.up) {
-      s.alerted = true;
+    const contacts = this.contacts;
+    if (contacts.has(s, contact)) return;
+    if (contacts.count(s) >= this.cfg.max_contacts) contacts.clear(s);
+    contacts.push(s, contact);
+    if (failed) this.failures[s] = this.failures[s]! + 1;
+    else this.successes[s] = this.successes[s]! + 1;
+    this.llr[s] = this.llr[s]! + (failed ? this.fail : this.succeed);
+    this.recordOutcome(s, failed);
+    this.sampleContact(s, fam, t.addrR, b, t.portR[f]!);
+    const llr = this.llr[s]!;
+    if (llr >= this.up) {
+      this.alerted[s] = 1;
       this.alerts++;
       const src = formatIp(fam, t.addrI, b);
+      const failures = this.failures[s]!, successes = this.successes[s]!;
       this.emit(scanAlert({
         ts: now,
         detector: "scan.trw",
         severity: 2,
         signatureId: 1000101,
-        signature: `${protoName(proto, fam)} scan by ${src} (TRW: ${s.failures} failed of ${
-          s.failures + s.successes
+        signature: `${protoName(proto, fam)} scan by ${src} (TRW: ${failures} failed of ${
+          failures + successes
         } first contacts)`,
         srcIp: src,
         destIp: formatIp(fam, t.addrR, b),
@@ -237,20 +243,20 @@ class TrwDetector implements Detector {
         direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
         // A scanner's probes can be sent with a forged source; successes mean it received
         // answers, which a spoofer does not.
-        spoofable: s.successes === 0,
+        spoofable: successes === 0,
         evidence: {
-          log_likelihood: round(s.llr),
+          log_likelihood: round(llr),
           threshold: round(this.up),
           benign_threshold: round(this.down),
-          decision_path: s.path,
-          first_contacts: s.failures + s.successes,
-          failures: s.failures,
-          successes: s.successes,
-          benign_decisions: s.benignDecisions,
+          decision_path: this.decisionPath(s),
+          first_contacts: failures + successes,
+          failures,
+          successes,
+          benign_decisions: this.benignDecisions[s]!,
           first_contact: this.cfg.first_contact,
-          hosts: sortedSample(s.hosts),
-          ports: sortedSample(s.ports),
-          first: evidenceTime(s.firstTs),
+          hosts: sortedSample(this.hostSample(s)),
+          ports: sortedSample(this.ports.entries(s).map((e) => this.ports.item(e))),
+          first: evidenceTime(this.firstTs[s]!),
           last: evidenceTime(now),
           last_outcome: outcome === Outcome.refused
             ? "refused"
@@ -261,19 +267,73 @@ class TrwDetector implements Detector {
             : "answered",
         },
       }));
-    } else if (s.llr <= this.down) {
+    } else if (llr <= this.down) {
       // Benign decision: restart the walk.
-      s.llr = 0;
-      s.benignDecisions++;
+      this.llr[s] = 0;
+      this.benignDecisions[s] = this.benignDecisions[s]! + 1;
     }
   }
 
+  /** A new source's state in slot `s` (which may hold an evicted source's). */
+  private startWalk(s: number, now: number): void {
+    this.firstTs[s] = now;
+    this.llr[s] = 0;
+    this.pathHigh[s] = 0;
+    this.pathLow[s] = 0;
+    this.pathLength[s] = 0;
+    this.failures[s] = 0;
+    this.successes[s] = 0;
+    this.benignDecisions[s] = 0;
+    this.alerted[s] = 0;
+    this.contacts.clear(s);
+    this.hosts.clear(s);
+    this.ports.clear(s);
+  }
+
+  /** Shifts an outcome into the decision path (the last {@link OUTCOME_PATH_MAX} are kept). */
+  private recordOutcome(s: number, failed: boolean): void {
+    const low = this.pathLow[s]!;
+    this.pathHigh[s] = (this.pathHigh[s]! << 1) | (low >>> 31);
+    this.pathLow[s] = (low << 1) | (failed ? 1 : 0);
+    if (this.pathLength[s]! < OUTCOME_PATH_MAX) this.pathLength[s] = this.pathLength[s]! + 1;
+  }
+
+  /** The decision path as text, oldest first: F failed, S succeeded. */
+  private decisionPath(s: number): string {
+    let path = "";
+    for (let i = this.pathLength[s]! - 1; i >= 0; i--) {
+      const bit = i < 32 ? this.pathLow[s]! >>> i : this.pathHigh[s]! >>> (i - 32);
+      path += (bit & 1) === 1 ? "F" : "S";
+    }
+    return path;
+  }
+
+  /** Adds the contacted host and port to the samples (first {@link SAMPLE_MAX} distinct). */
+  private sampleContact(s: number, fam: number, words: Uint32Array, b: number, port: number) {
+    const hosts = this.hosts, ports = this.ports;
+    if (hosts.count(s) < SAMPLE_MAX) {
+      const host = addressKey(fam, words, b);
+      if (!hosts.has(s, host)) {
+        const l = hosts.labels, at = hosts.push(s, host) * HOST_LABEL;
+        l[at] = fam;
+        for (let i = 0; i < 4; i++) l[at + 1 + i] = words[b + i]!;
+      }
+    }
+    if (ports.count(s) < SAMPLE_MAX && !ports.has(s, port)) ports.push(s, port);
+  }
+
+  /** The sampled hosts as text. */
+  private hostSample(s: number): string[] {
+    const l = this.hosts.labels;
+    return this.hosts.entries(s).map((e) => formatIp(l[e * HOST_LABEL]!, l, e * HOST_LABEL + 1));
+  }
+
   tick(now: number): void {
-    this.states.expire(now);
+    this.slots.expire(now);
   }
 
   stats() {
-    return { tracked: this.states.size, evictions: this.states.evictions, alerts: this.alerts };
+    return { tracked: this.slots.size, evictions: this.slots.evictions, alerts: this.alerts };
   }
 }
 

@@ -12,15 +12,15 @@ import { formatIp, isMulticastOrBroadcast, pairKey } from "../flow/address.ts";
 import { Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
-import { evidenceTime, scanAlert } from "./_alert.ts";
-import { SAMPLE_MAX, type ScanState, ScanWindow, sortedSample } from "./_scan_window.ts";
+import { scanAlert } from "./_alert.ts";
+import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "UDP port scan: ICMP port-unreachable replies to one source from one host for many " +
     "ports, or unanswered datagrams to many ports. Severity 2, signature_id 1000106.",
   keys: {
-    enabled: { type: "boolean", default: true, doc: "Run this detector." },
+    enabled: enabledKey,
     refused_ports: {
       type: "integer",
       default: 10,
@@ -43,14 +43,7 @@ const section = {
       min: 1,
       doc: "Counting window; also how long a quiet pair is remembered.",
     },
-    max_keys: {
-      type: "integer",
-      default: 2_000,
-      min: 16,
-      doc: "Most keys tracked; the least recently active is evicted (counted in stats). " +
-        "Each key costs at most about 2.5 KB. Higher keeps real scanners tracked during a " +
-        "flood of spoofed sources; lower bounds memory tighter.",
-    },
+    max_keys: maxKeysKey,
   },
 } as const satisfies SectionSpec;
 
@@ -64,9 +57,14 @@ export const udpScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
+// Tallies: how the counted datagrams failed.
+const REFUSED = 0, UNANSWERED = 1;
+
 class UdpScanDetector implements Detector {
-  private readonly refused: ScanWindow;
-  private readonly failed: ScanWindow;
+  /** ICMP port unreachables: key the (source, host) pair; items the host's ports. */
+  private readonly refused: WindowCounter;
+  /** Refused or unanswered datagrams, the same keys and items. */
+  private readonly failed: WindowCounter;
   private alerts = 0;
 
   constructor(
@@ -74,8 +72,8 @@ class UdpScanDetector implements Detector {
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.refused = new ScanWindow(cfg.window, cfg.refused_ports, cfg.max_keys);
-    this.failed = new ScanWindow(cfg.window, cfg.failed_ports, cfg.max_keys);
+    this.refused = new WindowCounter(cfg.window, cfg.refused_ports, cfg.max_keys, { tallies: 2 });
+    this.failed = new WindowCounter(cfg.window, cfg.failed_ports, cfg.max_keys, { tallies: 2 });
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
@@ -85,23 +83,25 @@ class UdpScanDetector implements Detector {
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
     const key = pairKey(fam, t.addrI, b, t.addrR, b, 17);
     const port = t.portR[f]!;
-    const sf = this.failed.observe(key, now, port);
-    this.note(sf, outcome, port);
-    let s: ScanState = sf, w = this.failed;
+    const tally = outcome === Outcome.refused ? REFUSED : UNANSWERED;
+    // One alert per pair: whichever rule crosses first marks the other alerted.
+    const failed = this.failed, kf = failed.observe(key, now, port);
+    failed.tally(kf, tally);
+    let w = failed, k = kf;
     if (outcome === Outcome.refused) {
-      const sr = this.refused.observe(key, now, port);
-      this.note(sr, outcome, port);
-      if (this.refused.crossed(sr)) {
-        s = sr;
-        w = this.refused;
-        sf.alerted = true; // one alert per pair
-      } else if (!sr.alerted && this.failed.crossed(sf)) {
-        sr.alerted = true;
+      const refused = this.refused, kr = refused.observe(key, now, port);
+      refused.tally(kr, tally);
+      if (refused.crossed(kr)) {
+        w = refused;
+        k = kr;
+        failed.markAlerted(kf);
+      } else if (!refused.isAlerted(kr) && failed.crossed(kf)) {
+        refused.markAlerted(kr);
       } else return;
     } else {
-      const sr = this.refused.states.get(key, now);
-      if (sr?.alerted || !this.failed.crossed(sf)) return;
-      if (sr) sr.alerted = true;
+      const kr = this.refused.find(key, now);
+      if ((kr >= 0 && this.refused.isAlerted(kr)) || !failed.crossed(kf)) return;
+      if (kr >= 0) this.refused.markAlerted(kr);
     }
     this.alerts++;
     const src = formatIp(fam, t.addrI, b), dst = formatIp(fam, t.addrR, b);
@@ -118,24 +118,15 @@ class UdpScanDetector implements Detector {
       direction: this.env.direction(fam, t.addrI, b, t.addrR, b),
       spoofable: true,
       evidence: {
-        probes: s.probes,
-        distinct_ports: s.distinct.size,
-        ports: sortedSample(s.sample),
-        refused: s.extra[0]!,
-        unanswered: s.extra[1]!,
+        probes: w.probes(k),
+        distinct_ports: w.distinct(k),
+        ports: w.itemSample(k),
+        refused: w.tallyOf(k, REFUSED),
+        unanswered: w.tallyOf(k, UNANSWERED),
         rule: w === this.refused ? "icmp_port_unreachable" : "refused_or_unanswered",
-        threshold: w.threshold,
-        window_s: w.window,
-        first: evidenceTime(s.firstTs),
-        last: evidenceTime(now),
+        ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  private note(s: ScanState, outcome: OutcomeCode, port: number): void {
-    const i = outcome === Outcome.refused ? 0 : 1;
-    s.extra[i] = s.extra[i]! + 1;
-    if (s.added && s.sample.length < SAMPLE_MAX) s.sample.push(port);
   }
 
   tick(now: number): void {
@@ -144,10 +135,6 @@ class UdpScanDetector implements Detector {
   }
 
   stats() {
-    return {
-      tracked: this.refused.states.size + this.failed.states.size,
-      evictions: this.refused.states.evictions + this.failed.states.evictions,
-      alerts: this.alerts,
-    };
+    return windowStats(this.alerts, this.refused, this.failed);
   }
 }

@@ -1,0 +1,158 @@
+/**
+ * Per-key detector state without per-key objects: numeric keys (below 2^53, as
+ * `addressKey`/`pairKey` make them) map to slots `0 .. maxKeys-1` of preallocated typed
+ * arrays, through an open-addressing hash index (linear probing, backward-shift deletion,
+ * as in flow/table.ts). Slots sit on one least-recently-used list, so that both idle expiry
+ * and eviction (when all slots are taken) pop its head. The owner keeps its per-key fields
+ * in its own arrays indexed by slot, and sets them when {@link KeySlots.insert} hands out a
+ * slot (a reused slot still holds the previous key's values).
+ *
+ * @module
+ */
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return (h ^ (h >>> 15)) | 0;
+}
+
+/** A capped, expiring map from numeric keys to slots, in least-recently-used order. */
+export class KeySlots {
+  /** Time each slot's key was last seen (set by the owner with {@link seen}). */
+  readonly lastTs: Float64Array;
+  private readonly keys: Float64Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private head = -1;
+  private tail = -1;
+  private freeHead = 0;
+  private count = 0;
+  /** Keys pushed out by the cap. */
+  evictions = 0;
+
+  /**
+   * @param maxKeys most keys held; the least recently used is evicted beyond it
+   * @param ttl seconds without {@link seen} after which a key is forgotten
+   */
+  constructor(readonly maxKeys: number, readonly ttl: number) {
+    let size = 1;
+    while (size < maxKeys * 2) size *= 2;
+    this.mask = size - 1;
+    this.index = new Int32Array(size);
+    this.keys = new Float64Array(maxKeys);
+    this.lastTs = new Float64Array(maxKeys);
+    this.prev = new Int32Array(maxKeys);
+    this.next = new Int32Array(maxKeys);
+    // Free list threaded through next.
+    for (let i = 0; i < maxKeys; i++) this.next[i] = i + 1 < maxKeys ? i + 1 : -1;
+  }
+
+  /** Keys held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /**
+   * The slot of `key` (moved to the back of the order), or -1 when absent or idle longer
+   * than the ttl (an idle key is forgotten here).
+   */
+  find(key: number, now: number): number {
+    const index = this.index, mask = this.mask;
+    for (let i = hashKey(key) & mask;; i = (i + 1) & mask) {
+      const v = index[i]!;
+      if (v === 0) return -1;
+      if (this.keys[v - 1] !== key) continue;
+      const s = v - 1;
+      if (now - this.lastTs[s]! > this.ttl) {
+        this.remove(s);
+        return -1;
+      }
+      if (this.tail !== s) {
+        this.unlink(s);
+        this.append(s);
+      }
+      return s;
+    }
+  }
+
+  /**
+   * A slot for `key`, which must be absent (after {@link find} gave -1), seen at `now`.
+   * When every slot is taken, the least recently used key is evicted (counted).
+   */
+  insert(key: number, now: number): number {
+    if (this.freeHead < 0) {
+      this.remove(this.head);
+      this.evictions++;
+    }
+    const s = this.freeHead;
+    this.freeHead = this.next[s]!;
+    this.count++;
+    this.keys[s] = key;
+    this.lastTs[s] = now;
+    const index = this.index, mask = this.mask;
+    let i = hashKey(key) & mask;
+    while (index[i] !== 0) i = (i + 1) & mask;
+    index[i] = s + 1;
+    this.append(s);
+    return s;
+  }
+
+  /** Marks a slot's key as seen at `now` (what the ttl counts from). */
+  seen(s: number, now: number): void {
+    this.lastTs[s] = now;
+  }
+
+  /** Forgets every key idle longer than the ttl, from the front of the order. */
+  expire(now: number): void {
+    while (this.head >= 0 && now - this.lastTs[this.head]! > this.ttl) this.remove(this.head);
+  }
+
+  private append(s: number): void {
+    this.prev[s] = this.tail;
+    this.next[s] = -1;
+    if (this.tail >= 0) this.next[this.tail] = s;
+    else this.head = s;
+    this.tail = s;
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s]!, n = this.next[s]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+  }
+
+  private remove(s: number): void {
+    this.unlink(s);
+    // Backward-shift deletion from the hash index.
+    const index = this.index, mask = this.mask;
+    let i = hashKey(this.keys[s]!) & mask;
+    while (index[i] !== s + 1) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const v = index[j]!;
+      if (v === 0) break;
+      const k = hashKey(this.keys[v - 1]!) & mask;
+      // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
+      if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+      index[i] = v;
+      i = j;
+    }
+    index[i] = 0;
+    this.next[s] = this.freeHead;
+    this.freeHead = s;
+    this.count--;
+  }
+}
+
+/** 32-bit hash of a non-negative integer key below 2^53. */
+function hashKey(key: number): number {
+  let h = mix(0x2545f491, key >>> 0);
+  h = mix(h, (key / 4294967296) >>> 0);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
