@@ -41,17 +41,24 @@ const words = new Uint32Array([0x20010db8, 0x11112222, 0x33334444, 0x55556666]);
 
 // deno-lint-ignore no-explicit-any
 type Any = any;
-/** detect/_scan_window.ts when it exists (a non-literal specifier: no type dependency). */
-let scanWindowModule: Any = null;
-try {
-  const specifier = "../detect/_scan_window.ts";
-  scanWindowModule = await import(specifier);
-} catch {
-  scanWindowModule = null;
+/** An internal module of detect/ when it exists (a non-literal specifier: no type dependency). */
+async function optional(specifier: string): Promise<Any> {
+  try {
+    return await import(specifier);
+  } catch {
+    return null;
+  }
 }
+const scanWindowModule = await optional("../detect/_scan_window.ts");
+const windowCounterModule = await optional("../detect/_window_counter.ts");
+const itemListsModule = await optional("../detect/_item_lists.ts");
 
-/** One ScanWindow at `threshold`, KEYS IPv6 keys, each filled to the threshold. */
+/**
+ * Worst-case bytes per key of one windowed count at `threshold`: KEYS IPv6 keys, each
+ * filled to the threshold with labelled items (and, for scan.distributed, 64 ports beside).
+ */
 function scanWindowBytes(threshold: number, portSet: boolean): number | null {
+  if (windowCounterModule !== null) return windowCounterBytes(threshold, portSet);
   if (scanWindowModule === null) return null;
   const { ScanWindow, sampleAddress } = scanWindowModule;
   const h0 = heap();
@@ -78,6 +85,28 @@ function scanWindowBytes(threshold: number, portSet: boolean): number | null {
   return Math.round(b);
 }
 
+/** {@link scanWindowBytes} for the typed-array WindowCounter (capacity KEYS, all filled). */
+function windowCounterBytes(threshold: number, portSet: boolean): number | null {
+  const { WindowCounter } = windowCounterModule;
+  const h0 = heap();
+  // Labels and tallies on: the most any detector asks for.
+  const w = new WindowCounter(300, threshold, KEYS, { labels: true, tallies: 5 });
+  const ports = portSet && itemListsModule !== null ? new itemListsModule.ItemLists(KEYS) : null;
+  for (let k = 0; k < KEYS; k++) {
+    for (let j = 0; j < threshold; j++) {
+      const slot = w.observe(4294967296 + k * 1000003, 1, 3 * 4294967296 + j * 7777 + k);
+      words[3] = j * 65537 + k;
+      if (w.wasAdded(slot)) w.label(slot, 6, words, 0, j);
+      if (ports !== null && j === 0) {
+        for (let q = 0; q < 64; q++) ports.push(slot, q * 1000 + 1);
+      }
+    }
+  }
+  const b = (heap() - h0) / KEYS;
+  if (w.size !== KEYS || (ports !== null && ports.count(0) !== 64)) return null;
+  return Math.round(b);
+}
+
 /** scan.trw: KEYS IPv6 sources with max_contacts answered first contacts each. */
 function trwBytes(maxContacts: number): number | null {
   const cfg = (defaultConfig() as unknown as Record<string, Record<string, unknown>>)["scan.trw"]!;
@@ -90,7 +119,7 @@ function trwBytes(maxContacts: number): number | null {
     portR: new Uint16Array(1),
   } as unknown as FlowTable;
   const h0 = heap();
-  const values = { ...cfg, max_sources: KEYS * 2 } as unknown as Parameters<
+  const values = { ...cfg, max_sources: KEYS } as unknown as Parameters<
     typeof trwDetector.create
   >[0];
   const d = trwDetector.create(values, () => {}, {
