@@ -16,7 +16,9 @@
  */
 
 import { formatIp } from "../flow/address.ts";
+import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { Evidence } from "./alert.ts";
+import type { Detector } from "./detector.ts";
 import { evidenceTime } from "./_alert.ts";
 import { ItemLists } from "./_item_lists.ts";
 import { KeySlots } from "./_key_slots.ts";
@@ -245,17 +247,34 @@ export class WindowCounter {
   }
 }
 
-/** Counters of windowed detectors, as {@link Detector.stats} gives them. */
-export function windowStats(
-  alerts: number,
-  ...counters: WindowCounter[]
-): { tracked: number; evictions: number; alerts: number } {
-  let tracked = 0, evictions = 0;
-  for (const c of counters) {
-    tracked += c.size;
-    evictions += c.evictions;
+/** What the windowed detectors share: their counters' expiry and stats, an alert count. */
+export abstract class WindowedDetector implements Detector {
+  /** Alerts emitted. */
+  protected alerts = 0;
+
+  constructor(private readonly counters: readonly WindowCounter[]) {}
+
+  tick(now: number): void {
+    for (const c of this.counters) c.expire(now);
   }
-  return { tracked, evictions, alerts };
+
+  stats(): { tracked: number; evictions: number; alerts: number } {
+    let tracked = 0, evictions = 0;
+    for (const c of this.counters) {
+      tracked += c.size;
+      evictions += c.evictions;
+    }
+    return { tracked, evictions, alerts: this.alerts };
+  }
+}
+
+/**
+ * A probe that found nothing listening: a TCP attempt refused, unanswered or unreachable, or
+ * a UDP datagram refused by ICMP (unanswered UDP is too common to count).
+ */
+export function isFailedProbe(proto: number, outcome: OutcomeCode): boolean {
+  if (proto === 6) return isFailedOutcome(outcome);
+  return proto === 17 && outcome === Outcome.refused;
 }
 
 /** A sample sorted (numbers ascending, then strings), for evidence. */

@@ -13,8 +13,8 @@ import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { formatIp } from "../flow/address.ts";
 import type { Alert } from "./alert.ts";
 import { scanAlert, sweepDirection } from "./_alert.ts";
-import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import { enabledKey, maxKeysKey, WindowCounter, WindowedDetector } from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "ARP sweep: who-has requests from one sender for many addresses within a window. " +
@@ -70,16 +70,17 @@ function senderKey(a: Packet["arp"], buf: Uint8Array): number {
     buf[m + 5]! + buf[m]! * 1099511627776;
 }
 
-class ArpSweepDetector implements Detector {
+class ArpSweepDetector extends WindowedDetector {
   private readonly w: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new WindowCounter(cfg.window, cfg.targets, cfg.max_keys, { labels: true });
+    const w = new WindowCounter(cfg.window, cfg.targets, cfg.max_keys, { labels: true });
+    super([w]);
+    this.w = w;
   }
 
   onArp(pkt: Packet): void {
@@ -121,13 +122,5 @@ class ArpSweepDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.w.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.w);
   }
 }

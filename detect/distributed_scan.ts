@@ -10,20 +10,20 @@
 
 import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { addressKey, formatIp, isMulticastOrBroadcast } from "../flow/address.ts";
-import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
-import type { FlowTable } from "../flow/table.ts";
+import type { FlowTable, OutcomeCode } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { protoName, scanAlert } from "./_alert.ts";
 import { ItemLists } from "./_item_lists.ts";
 import {
   enabledKey,
+  isFailedProbe,
   maxKeysKey,
   SAMPLE_MAX,
   sortedSample,
   WindowCounter,
-  windowStats,
+  WindowedDetector,
 } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Distributed scan: failed attempts against one host from many distinct sources " +
@@ -68,30 +68,25 @@ export const distributedScanDetector: DetectorDefinition<typeof section> = {
 /** Most distinct (port, protocol) pairs remembered per target. */
 const PORTS_MAX = 64;
 
-/** The attempt failed: TCP refused, unanswered or unreachable; UDP refused by ICMP. */
-function isFailedAttempt(proto: number, outcome: OutcomeCode): boolean {
-  if (proto === 6) return isFailedOutcome(outcome);
-  return proto === 17 && outcome === Outcome.refused;
-}
-
-class DistributedScanDetector implements Detector {
+class DistributedScanDetector extends WindowedDetector {
   private readonly w: WindowCounter;
   /** Per target slot of {@link w}: the (port | protocol << 16) pairs probed in its window. */
   private readonly ports: ItemLists;
-  private alerts = 0;
 
   constructor(
     private readonly cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new WindowCounter(cfg.window, cfg.sources, cfg.max_keys, { labels: true });
+    const w = new WindowCounter(cfg.window, cfg.sources, cfg.max_keys, { labels: true });
+    super([w]);
+    this.w = w;
     this.ports = new ItemLists(cfg.max_keys);
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     const proto = t.proto[f]!;
-    if (!isFailedAttempt(proto, outcome)) return;
+    if (!isFailedProbe(proto, outcome)) return;
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
     // Key: the target host; items: the sources.
@@ -130,13 +125,5 @@ class DistributedScanDetector implements Detector {
   private notePort(k: number, portProto: number): void {
     const ports = this.ports;
     if (ports.count(k) < PORTS_MAX && !ports.has(k, portProto)) ports.push(k, portProto);
-  }
-
-  tick(now: number): void {
-    this.w.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.w);
   }
 }

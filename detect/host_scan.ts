@@ -9,12 +9,17 @@
 
 import type { SectionSpec, SectionValues } from "../config/spec.ts";
 import { addressKey, formatIp, isMulticastOrBroadcast, pairKey } from "../flow/address.ts";
-import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
-import type { FlowTable } from "../flow/table.ts";
+import type { FlowTable, OutcomeCode } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { protoName, scanAlert, sweepDirection } from "./_alert.ts";
-import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import {
+  enabledKey,
+  isFailedProbe,
+  maxKeysKey,
+  WindowCounter,
+  WindowedDetector,
+} from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Horizontal scan: failed attempts from one source to one port on many distinct " +
@@ -52,27 +57,22 @@ export const hostScanDetector: DetectorDefinition<typeof section> = {
   },
 };
 
-/** The attempt failed: TCP refused, unanswered or unreachable; UDP refused by ICMP. */
-function isFailedAttempt(proto: number, outcome: OutcomeCode): boolean {
-  if (proto === 6) return isFailedOutcome(outcome);
-  return proto === 17 && outcome === Outcome.refused;
-}
-
-class HostScanDetector implements Detector {
+class HostScanDetector extends WindowedDetector {
   private readonly w: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
+    const w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
+    super([w]);
+    this.w = w;
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     const proto = t.proto[f]!;
-    if (!isFailedAttempt(proto, outcome)) return;
+    if (!isFailedProbe(proto, outcome)) return;
     const fam = t.family[f]!, b = f * 4;
     if (isMulticastOrBroadcast(fam, t.addrR, b)) return;
     const port = t.portR[f]!;
@@ -114,13 +114,5 @@ class HostScanDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.w.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.w);
   }
 }

@@ -13,8 +13,8 @@ import { Outcome } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { protoName, scanAlert, sweepDirection } from "./_alert.ts";
-import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import { enabledKey, maxKeysKey, WindowCounter, WindowedDetector } from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 /** An address that is never local: asks whether a target alone is local. */
 const ZERO = new Uint32Array(4);
@@ -57,16 +57,17 @@ function isEchoRequest(t: FlowTable, f: number): boolean {
   return (proto === 1 || proto === 58) && t.outcome[f] === Outcome.pending;
 }
 
-class IcmpSweepDetector implements Detector {
+class IcmpSweepDetector extends WindowedDetector {
   private readonly w: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
+    const w = new WindowCounter(cfg.window, cfg.hosts, cfg.max_keys, { labels: true });
+    super([w]);
+    this.w = w;
   }
 
   onNewFlow(t: FlowTable, f: number, pkt: Packet): void {
@@ -104,13 +105,5 @@ class IcmpSweepDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.w.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.w);
   }
 }

@@ -14,8 +14,8 @@ import { isFailedOutcome, Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { scanAlert } from "./_alert.ts";
-import { enabledKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import { enabledKey, WindowCounter, WindowedDetector } from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "Vertical TCP port scan: failed TCP connection attempts from one source to many " +
@@ -69,16 +69,17 @@ function failureTally(outcome: OutcomeCode): number {
     : UNREACHABLE;
 }
 
-class PortScanDetector implements Detector {
+class PortScanDetector extends WindowedDetector {
   private readonly w: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.w = new WindowCounter(cfg.window, cfg.ports, cfg.max_keys, { tallies: 3 });
+    const w = new WindowCounter(cfg.window, cfg.ports, cfg.max_keys, { tallies: 3 });
+    super([w]);
+    this.w = w;
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
@@ -113,13 +114,5 @@ class PortScanDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.w.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.w);
   }
 }

@@ -17,8 +17,8 @@ import { addressKey, formatIp, pairKey } from "../flow/address.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { scanAlert } from "./_alert.ts";
-import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import { enabledKey, maxKeysKey, WindowCounter, WindowedDetector } from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 /** Stealth probe kinds, as evidence names them; index = kind code. */
 export const STEALTH_KINDS = [
@@ -103,12 +103,11 @@ function isStrongKind(kind: number): boolean {
   return kind <= 4;
 }
 
-class StealthScanDetector implements Detector {
+class StealthScanDetector extends WindowedDetector {
   /** Strong probes: key the prober; items its (host, port) targets. */
   private readonly strong: WindowCounter;
   /** Weak probes: key the (prober, host) pair; items the host's ports. */
   private readonly weak: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
@@ -116,11 +115,14 @@ class StealthScanDetector implements Detector {
     private readonly env: DetectorEnv,
   ) {
     const kinds = { tallies: STEALTH_KINDS.length };
-    this.strong = new WindowCounter(cfg.window, cfg.probes, cfg.max_keys, {
+    const strong = new WindowCounter(cfg.window, cfg.probes, cfg.max_keys, {
       ...kinds,
       labels: true,
     });
-    this.weak = new WindowCounter(cfg.window, cfg.weak_probes, cfg.max_keys, kinds);
+    const weak = new WindowCounter(cfg.window, cfg.weak_probes, cfg.max_keys, kinds);
+    super([strong, weak]);
+    this.strong = strong;
+    this.weak = weak;
   }
 
   onPacket(t: FlowTable, f: number, pkt: Packet, fromInitiator: boolean, isNew: boolean): void {
@@ -173,14 +175,5 @@ class StealthScanDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.strong.expire(now);
-    this.weak.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.strong, this.weak);
   }
 }

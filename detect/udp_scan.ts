@@ -13,8 +13,8 @@ import { Outcome, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { scanAlert } from "./_alert.ts";
-import { enabledKey, maxKeysKey, WindowCounter, windowStats } from "./_window_counter.ts";
-import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
+import { enabledKey, maxKeysKey, WindowCounter, WindowedDetector } from "./_window_counter.ts";
+import type { DetectorDefinition, DetectorEnv } from "./detector.ts";
 
 const section = {
   doc: "UDP port scan: ICMP port-unreachable replies to one source from one host for many " +
@@ -60,20 +60,22 @@ export const udpScanDetector: DetectorDefinition<typeof section> = {
 // Tallies: how the counted datagrams failed.
 const REFUSED = 0, UNANSWERED = 1;
 
-class UdpScanDetector implements Detector {
+class UdpScanDetector extends WindowedDetector {
   /** ICMP port unreachables: key the (source, host) pair; items the host's ports. */
   private readonly refused: WindowCounter;
   /** Refused or unanswered datagrams, the same keys and items. */
   private readonly failed: WindowCounter;
-  private alerts = 0;
 
   constructor(
     cfg: SectionValues<typeof section>,
     private readonly emit: (a: Alert) => void,
     private readonly env: DetectorEnv,
   ) {
-    this.refused = new WindowCounter(cfg.window, cfg.refused_ports, cfg.max_keys, { tallies: 2 });
-    this.failed = new WindowCounter(cfg.window, cfg.failed_ports, cfg.max_keys, { tallies: 2 });
+    const refused = new WindowCounter(cfg.window, cfg.refused_ports, cfg.max_keys, { tallies: 2 });
+    const failed = new WindowCounter(cfg.window, cfg.failed_ports, cfg.max_keys, { tallies: 2 });
+    super([refused, failed]);
+    this.refused = refused;
+    this.failed = failed;
   }
 
   onAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
@@ -127,14 +129,5 @@ class UdpScanDetector implements Detector {
         ...w.windowEvidence(k, now),
       },
     }));
-  }
-
-  tick(now: number): void {
-    this.refused.expire(now);
-    this.failed.expire(now);
-  }
-
-  stats() {
-    return windowStats(this.alerts, this.refused, this.failed);
   }
 }
