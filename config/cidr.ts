@@ -1,9 +1,16 @@
 /**
  * IPv4/IPv6 addresses and CIDR blocks as written in the config (`"192.0.2.0/24"`,
- * `"2001:db8::/32"`, `"10.0.0.1"`).
+ * `"2001:db8::/32"`, `"10.0.0.1"`). Parsing is `decode/address.ts`'s, with the config's
+ * lenient syntax: leading zeros in IPv4 parts and prefix lengths, and a dotted quad before
+ * `::`.
  *
  * @module
  */
+
+import { type IpSyntax, ipWordsToBytes, parseIpWords, parsePrefixLen } from "../decode/address.ts";
+
+/** What the config has always accepted on top of the strict form. */
+const CONFIG_SYNTAX: IpSyntax = { leadingZeros: true, dottedQuadBeforeGap: true };
 
 /** A parsed address or CIDR block. */
 export interface Cidr {
@@ -16,53 +23,14 @@ export interface Cidr {
 
 /** Parses dotted-quad IPv4 into 4 bytes, or null. */
 export function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split(".");
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!;
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
-  }
-  return out;
+  const words = new Uint32Array(4);
+  return parseIpWords(text, words, CONFIG_SYNTAX) === 4 ? ipWordsToBytes(4, words) : null;
 }
 
 /** Parses IPv6 text (with `::` and an optional trailing dotted quad) into 16 bytes, or null. */
 export function parseIpv6(text: string): Uint8Array | null {
-  if (text.length < 2 || text.length > 45) return null;
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const groups = (s: string): number[] | null => {
-    if (s === "") return [];
-    const out: number[] = [];
-    const parts = s.split(":");
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if (i === parts.length - 1 && p.includes(".")) {
-        const v4 = parseIpv4(p);
-        if (!v4) return null;
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
-        out.push(parseInt(p, 16));
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !tail) return null;
-  const count = head.length + tail.length;
-  if (halves.length === 1 ? count !== 8 : count > 7) return null;
-  const all = [...head, ...new Array<number>(8 - count).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
+  const words = new Uint32Array(4);
+  return parseIpWords(text, words, CONFIG_SYNTAX) === 6 ? ipWordsToBytes(6, words) : null;
 }
 
 /**
@@ -77,14 +45,12 @@ export function parseIpv6(text: string): Uint8Array | null {
  */
 export function parseCidr(text: string): Cidr | null {
   const slash = text.indexOf("/");
-  const addr = slash < 0 ? text : text.slice(0, slash);
-  const v4 = parseIpv4(addr);
-  const bytes = v4 ?? parseIpv6(addr);
-  if (!bytes) return null;
-  const family = v4 ? 4 : 6;
+  const words = new Uint32Array(4);
+  const family = parseIpWords(slash < 0 ? text : text.slice(0, slash), words, CONFIG_SYNTAX);
+  if (family === 0) return null;
+  const bytes = ipWordsToBytes(family, words);
   const max = family === 4 ? 32 : 128;
   if (slash < 0) return { family, bytes, prefix: max };
-  const p = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(p) || Number(p) > max) return null;
-  return { family, bytes, prefix: Number(p) };
+  const prefix = parsePrefixLen(text.slice(slash + 1), max, true);
+  return prefix < 0 ? null : { family, bytes, prefix };
 }

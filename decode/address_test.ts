@@ -9,6 +9,8 @@ import {
   macToString,
   parseCidr,
   parseIp,
+  parseIpWords,
+  prefixEquals,
 } from "./address.ts";
 
 Deno.test("ipv4ToString() writes dotted quads from unsigned or signed numbers", () => {
@@ -98,6 +100,39 @@ Deno.test("parseCidr() and cidrContains() match addresses by prefix", () => {
   for (const bad of ["10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/08", "x/8"]) {
     assert.equal(parseCidr(bad), null, bad);
   }
+});
+
+Deno.test("parseIpWords() accepts leading zeros and a dotted quad before :: only when asked", () => {
+  const parse = (text: string, syntax = {}) => {
+    const w = new Uint32Array(4).fill(7);
+    return [parseIpWords(text, w, syntax), ...w];
+  };
+  assert.deepStrictEqual(parse("192.0.2.1"), [4, 0xc0000201, 0, 0, 0]);
+  assert.deepStrictEqual(parse("::ffff:192.0.2.1"), [6, 0, 0, 0xffff, 0xc0000201]);
+  // Strict (decode/, actions/): no leading zeros, a dotted quad only at the end.
+  assert.deepStrictEqual(parse("010.0.0.1"), [0, 0, 0, 0, 0]);
+  assert.deepStrictEqual(parse("1.2.3.4::"), [0, 0, 0, 0, 0]);
+  // flow/: leading zeros.
+  assert.deepStrictEqual(parse("010.0.0.1", { leadingZeros: true }), [4, 0x0a000001, 0, 0, 0]);
+  assert.deepStrictEqual(parse("1.2.3.4::", { leadingZeros: true }), [0, 0, 0, 0, 0]);
+  // config/: also a dotted quad before "::", within the 45 characters of IPv6 text.
+  const config = { leadingZeros: true, dottedQuadBeforeGap: true };
+  assert.deepStrictEqual(parse("1.2.3.4::", config), [6, 0x01020304, 0, 0, 0]);
+  assert.deepStrictEqual(parse("255.255.255.255::ffff:ffff:ffff:255.255.255.255", config), [
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
+});
+
+Deno.test("prefixEquals() compares only the prefix bits, from any offset", () => {
+  const table = [9, 0x20010db8, 0x7fffffff, 1, 1];
+  assert.equal(prefixEquals(table, 1, [0x20010db8, 0, 0, 0], 0, 32), true);
+  assert.equal(prefixEquals(table, 1, [0x20010db8, 0, 0, 0], 0, 33), true);
+  assert.equal(prefixEquals(table, 1, [0x20010db8, 0, 0, 0], 0, 34), false);
+  assert.equal(prefixEquals(table, 1, [0, 0, 0, 0], 0, 0), true);
 });
 
 Deno.test("macToString() writes colon-separated lower-case hex", () => {

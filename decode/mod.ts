@@ -63,16 +63,25 @@ export { seqAdd, seqDiff, seqGeq, seqGt, seqLeq, seqLt } from "./seq.ts";
 export { AnomalyCounter, SAMPLE_EVERY, SAMPLE_FIRST } from "./anomalies.ts";
 export {
   cidrContains,
+  hasHostBits,
+  ipBytesToWords,
   ipEquals,
   ipKey,
+  type IpSyntax,
   ipToString,
   ipv4ToString,
   ipv6ToString,
+  ipWordsToBytes,
   macToString,
+  maskWords,
   parseCidr,
   type ParsedCidr,
   type ParsedIp,
   parseIp,
+  parseIpWords,
+  parsePrefixLen,
+  prefixEquals,
+  prefixMask,
 } from "./address.ts";
 export { hex16, packetToJson, PAYLOAD_PREVIEW_LEN, payloadPreview } from "./dump_json.ts";
 export { packetToText } from "./dump_text.ts";

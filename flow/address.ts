@@ -5,82 +5,33 @@
  * @module
  */
 
-/** Parses an IPv4 or IPv6 address into words; returns the family (4 or 6) or 0 when invalid. */
+import {
+  type IpSyntax,
+  ipv4ToString,
+  ipv6ToString,
+  parseIpWords,
+  prefixEquals,
+} from "../decode/address.ts";
+
+/** What the flow layer has always accepted: the strict form, plus leading zeros in IPv4 parts. */
+const FLOW_SYNTAX: IpSyntax = { leadingZeros: true };
+
+/**
+ * Parses an IPv4 or IPv6 address into words; returns the family (4 or 6) or 0 when invalid
+ * (then `out` is all zeros). IPv4 parts may have leading zeros (`010.0.0.1`).
+ */
 export function parseIp(text: string, out: Uint32Array): 0 | 4 | 6 {
-  out.fill(0);
-  if (text.includes(":")) {
-    let s = text;
-    // An IPv4 tail (::ffff:192.0.2.1) becomes two hex groups.
-    const lastColon = s.lastIndexOf(":");
-    if (s.slice(lastColon + 1).includes(".")) {
-      const w = new Uint32Array(4);
-      if (parseIp(s.slice(lastColon + 1), w) !== 4) return 0;
-      s = `${s.slice(0, lastColon + 1)}${(w[0]! >>> 16).toString(16)}:${
-        (w[0]! & 0xffff).toString(16)
-      }`;
-    }
-    const halves = s.split("::");
-    if (halves.length > 2) return 0;
-    const head = halves[0] ? halves[0].split(":") : [];
-    const rest = halves.length === 2 && halves[1] ? halves[1].split(":") : [];
-    const groups: number[] = [];
-    for (const g of head) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return 0;
-      groups.push(parseInt(g, 16));
-    }
-    const back: number[] = [];
-    for (const g of rest) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return 0;
-      back.push(parseInt(g, 16));
-    }
-    const missing = 8 - groups.length - back.length;
-    if (halves.length === 1 ? missing !== 0 : missing < 1) return 0;
-    const all = [...groups, ...new Array<number>(missing).fill(0), ...back];
-    for (let i = 0; i < 4; i++) out[i] = ((all[2 * i]! << 16) | all[2 * i + 1]!) >>> 0;
-    return 6;
-  }
-  const parts = text.split(".");
-  if (parts.length !== 4) return 0;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return 0;
-    const n = Number(p);
-    if (n > 255) return 0;
-    v = v * 256 + n;
-  }
-  out[0] = v;
-  return 4;
+  return parseIpWords(text, out, FLOW_SYNTAX);
 }
 
-/** Formats words of family 4 or 6 as text (RFC 5952 for IPv6). */
+/**
+ * Formats words of family 4 or 6 as text (RFC 5952 for IPv6; an IPv4-mapped address stays
+ * hex: `::ffff:c000:201`).
+ */
 export function formatIp(fam: number, words: ArrayLike<number>, offset = 0): string {
-  if (fam === 4) {
-    const v = words[offset]! >>> 0;
-    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-  }
-  const g: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const w = words[offset + i]! >>> 0;
-    g.push(w >>> 16, w & 0xffff);
-  }
-  // Longest run of two or more zero groups becomes "::".
-  let best = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(":");
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  if (fam === 4) return ipv4ToString(words[offset]!);
+  const w = [words[offset]!, words[offset + 1]!, words[offset + 2]!, words[offset + 3]!];
+  return ipv6ToString(w, false);
 }
 
 function mix(h: number, v: number): number {
@@ -126,7 +77,7 @@ export function pairKey(
   return (h1 >>> 0) + (h2 & 0x1fffff) * 4294967296;
 }
 
-/** A parsed CIDR block. */
+/** A parsed CIDR block: words with the host bits as written (matching ignores them). */
 interface Cidr {
   fam: 4 | 6;
   words: Uint32Array;
@@ -163,15 +114,7 @@ export class CidrSet {
     const list = fam === 4 ? this.v4 : this.v6;
     for (let k = 0; k < list.length; k++) {
       const c = list[k]!;
-      let bits = c.bits, ok = true;
-      for (let i = 0; i < 4 && bits > 0; i++, bits -= 32) {
-        const m = bits >= 32 ? 0xffffffff : ~(0xffffffff >>> bits);
-        if (((words[offset + i]! ^ c.words[i]!) & m) !== 0) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) return true;
+      if (prefixEquals(words, offset, c.words, 0, c.bits)) return true;
     }
     return false;
   }
