@@ -24,6 +24,8 @@ export interface PcapTsProcess {
   readonly child: Deno.ChildProcess;
   /** Every stderr line so far. */
   readonly stderr: string[];
+  /** Every stdout line so far (only with `captureStdout`). */
+  readonly stdout: string[];
   /** Parsed EVE lines of the run's EVE file so far. */
   eve(): Record<string, unknown>[];
   /** Waits until a stderr line matches, or throws after `timeoutMs` with what was seen. */
@@ -46,6 +48,20 @@ export interface StartOptions {
   args: string[];
   /** EVE file to use (created in a temporary folder when absent). */
   eveFile?: string;
+  /** Collect standard output lines (for `--dump`); otherwise it is discarded. */
+  captureStdout?: boolean;
+}
+
+async function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  let rest = "";
+  const dec = new TextDecoder();
+  for await (const chunk of stream) {
+    rest += dec.decode(chunk, { stream: true });
+    const lines = rest.split("\n");
+    rest = lines.pop()!;
+    into.push(...lines);
+  }
+  if (rest) into.push(rest);
 }
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
@@ -66,22 +82,16 @@ export function startPcapTs(opts: StartOptions): PcapTsProcess {
   const child = new Deno.Command(full[0]!, {
     args: full.slice(1),
     stdin: "null",
-    stdout: "null",
+    stdout: opts.captureStdout ? "piped" : "null",
     stderr: "piped",
     env: { NO_COLOR: "1" },
   }).spawn();
   const stderr: string[] = [];
-  const reading = (async () => {
-    let rest = "";
-    const dec = new TextDecoder();
-    for await (const chunk of child.stderr) {
-      rest += dec.decode(chunk, { stream: true });
-      const lines = rest.split("\n");
-      rest = lines.pop()!;
-      stderr.push(...lines);
-    }
-    if (rest) stderr.push(rest);
-  })();
+  const stdout: string[] = [];
+  const reading = Promise.all([
+    collectLines(child.stderr, stderr),
+    opts.captureStdout ? collectLines(child.stdout, stdout) : Promise.resolve(),
+  ]);
   const eve = () => {
     let text = "";
     try {
@@ -96,6 +106,7 @@ export function startPcapTs(opts: StartOptions): PcapTsProcess {
   return {
     child,
     stderr,
+    stdout,
     eve,
     async waitForStderr(re, timeoutMs) {
       const end = Date.now() + timeoutMs;

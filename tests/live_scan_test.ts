@@ -208,3 +208,54 @@ Deno.test({
     assertEquals(alertsOf(p).map((e) => (e.alert as { signature: string }).signature), []);
   },
 });
+
+Deno.test({
+  name: "pcap_ts --dump=json prints every live packet as one JSON object, --dump=text as one line",
+  ignore: skip !== null,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const net = await createTestNet(NET_ID + 2);
+    const config = configFile();
+    try {
+      for (const format of ["json", "text"] as const) {
+        const p = startPcapTs({
+          net,
+          ns: net.nsA,
+          args: ["-i", net.ifA, "-c", config, "-f", "icmp", `--dump=${format}`],
+          captureStdout: true,
+        });
+        try {
+          await p.waitForStderr(/capturing on .* with filter "icmp"/, 20_000);
+          const ping = await net.run(net.nsB, ["ping", "-c", "3", "-i", "0.2", "-W", "1", net.ipA]);
+          assertEquals(ping.code, 0, ping.stderr);
+          await new Promise((ok) => setTimeout(ok, 500));
+        } finally {
+          assertEquals(await p.stop(), 0, p.stderr.join("\n"));
+        }
+        const lines = p.stdout.filter((l) => l !== "");
+        // The BPF filter passes the 3 echo requests and 3 replies, nothing else (no ARP).
+        assertEquals(lines.length, 6, lines.join("\n"));
+        if (format === "json") {
+          const objs = lines.map((l) => JSON.parse(l));
+          assertEquals(objs.map((o) => [o.ip.src, o.icmp.type]), [
+            [net.ipB, 8],
+            [net.ipA, 0],
+            [net.ipB, 8],
+            [net.ipA, 0],
+            [net.ipB, 8],
+            [net.ipA, 0],
+          ]);
+          assertEquals(objs[0].link, "ethernet");
+          assertEquals(objs[0].payload_len, 56);
+        } else {
+          assert(lines[0]!.includes(`${net.ipB} > ${net.ipA}`), lines[0]);
+          assert(/echo request/.test(lines[0]!), lines[0]);
+          assert(/echo reply/.test(lines[1]!), lines[1]);
+        }
+      }
+    } finally {
+      await net.close();
+    }
+  },
+});
