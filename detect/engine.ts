@@ -98,13 +98,6 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.flows = new FlowTable(opts.flow);
-    const listener: FlowListener = {
-      onNewFlow: (t, f, pkt) => this.flowNew(t, f, pkt),
-      onPacket: (t, f, pkt, fromI, isNew) => this.flowPacket(t, f, pkt, fromI, isNew),
-      onAttempt: (t, f, o, now) => this.flowAttempt(t, f, o, now),
-      onFlowEnd: (t, f, r, now) => this.flowEnd(t, f, r, now),
-    };
-    this.flows.addListener(listener);
     this.allow = opts.allowlist instanceof CidrSet ? opts.allowlist : new CidrSet(opts.allowlist);
     this.local = new CidrSet(opts.localAddresses);
     this.emitOut = opts.emit;
@@ -132,6 +125,20 @@ export class Engine {
       if (d.onFlowEnd) this.endHooks.push(d);
       if (d.onArp) this.arpHooks.push(d);
     }
+    // The flow table calls back only the hooks some detector has: onPacket runs per packet,
+    // and only on unusual TCP packets when every detector that takes packets asks for no more.
+    const listener: FlowListener = {
+      onNewFlow: (t, f, pkt) => this.flowNew(t, f, pkt),
+      onAttempt: (t, f, o, now) => this.flowAttempt(t, f, o, now),
+      onFlowEnd: (t, f, r, now) => this.flowEnd(t, f, r, now),
+    };
+    if (this.packetHooks.length > 0) {
+      listener.onPacket = (t, f, pkt, fromI, isNew) => this.flowPacket(t, f, pkt, fromI, isNew);
+      if (this.packetHooks.every((d) => d.unusualTcpOnly === true)) {
+        (listener as { unusualTcpOnly?: boolean }).unusualTcpOnly = true;
+      }
+    }
+    this.flows.addListener(listener);
   }
 
   /** Analyses one decoded packet (the caller owns and reuses `pkt`). */

@@ -104,6 +104,8 @@ function isStrongKind(kind: number): boolean {
 }
 
 class StealthScanDetector extends WindowedDetector {
+  /** Only TCP packets that start a flow or carry flags other than a bare ACK can be probes. */
+  readonly unusualTcpOnly = true;
   /** Strong probes: key the prober; items its (host, port) targets. */
   private readonly strong: WindowCounter;
   /** Weak probes: key the (prober, host) pair; items the host's ports. */

@@ -114,6 +114,13 @@ const PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58;
  * Room for later issues: `onPacket` is where TCP reassembly and stream parsers attach.
  */
 export interface FlowListener {
+  /**
+   * When true, {@link onPacket} is called only for the TCP packets that start a flow or whose
+   * flags among SYN, RST, FIN and ACK are other than ACK alone: the table skips the call for
+   * the ordinary packets of established connections (most of the traffic), which a detector
+   * of odd flag combinations has nothing to do with.
+   */
+  readonly unusualTcpOnly?: boolean;
   /** A flow was created by `pkt` (its first packet). */
   onNewFlow?(table: FlowTable, flow: number, pkt: Packet): void;
   /** Every packet of a flow after the table updated it (`isNew` on its first packet). */
@@ -226,7 +233,12 @@ export class FlowTable {
   private freeHead = 0;
   private count = 0;
   private readonly unansweredTimeout: number;
-  private readonly listeners: FlowListener[] = [];
+  // Listeners by hook (each in the order added), so that a packet calls only those it concerns.
+  private readonly newFlowListeners: FlowListener[] = [];
+  private readonly packetListeners: FlowListener[] = [];
+  private readonly unusualTcpListeners: FlowListener[] = [];
+  private readonly attemptListeners: FlowListener[] = [];
+  private readonly endListeners: FlowListener[] = [];
   private created = 0;
   private evictions = 0;
   private timeoutCount = 0;
@@ -279,9 +291,15 @@ export class FlowTable {
     this.timeouts[CLASS_OTHER] = config.other_timeout;
   }
 
-  /** Adds a listener; listeners are called in the order added. */
+  /**
+   * Adds a listener; listeners are called in the order added (for `onPacket`: those that take
+   * every packet, then those with {@link FlowListener.unusualTcpOnly}).
+   */
   addListener(l: FlowListener): void {
-    this.listeners.push(l);
+    if (l.onNewFlow) this.newFlowListeners.push(l);
+    if (l.onPacket) (l.unusualTcpOnly ? this.unusualTcpListeners : this.packetListeners).push(l);
+    if (l.onAttempt) this.attemptListeners.push(l);
+    if (l.onFlowEnd) this.endListeners.push(l);
   }
 
   /** Counters. */
@@ -388,11 +406,20 @@ export class FlowTable {
       else if (!fromInitiator) this.replyUpdate(f);
     }
     this.touch(f);
-    const ls = this.listeners;
     if (isNew) {
-      for (let i = 0; i < ls.length; i++) ls[i]!.onNewFlow?.(this, f, pkt);
+      const ls = this.newFlowListeners;
+      for (let i = 0; i < ls.length; i++) ls[i]!.onNewFlow!(this, f, pkt);
     }
-    for (let i = 0; i < ls.length; i++) ls[i]!.onPacket?.(this, f, pkt, fromInitiator, isNew);
+    const ls = this.packetListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onPacket!(this, f, pkt, fromInitiator, isNew);
+    const us = this.unusualTcpListeners;
+    if (
+      us.length > 0 && proto === PROTO_TCP &&
+      (isNew ||
+        (tcpFlags & (TcpFlag.ack | TcpFlag.syn | TcpFlag.rst | TcpFlag.fin)) !== TcpFlag.ack)
+    ) {
+      for (let i = 0; i < us.length; i++) us[i]!.onPacket!(this, f, pkt, fromInitiator, isNew);
+    }
     return f;
   }
 
@@ -721,8 +748,8 @@ export class FlowTable {
     const now = this.now;
     this.pendUnlink(f);
     this.outcome[f] = outcome;
-    const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!.onAttempt?.(this, f, outcome, now);
+    const ls = this.attemptListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onAttempt!(this, f, outcome, now);
   }
 
   private expirePending(): void {
@@ -780,8 +807,8 @@ export class FlowTable {
 
   /** Ends a flow: tells listeners, unlinks it and frees its slot. */
   private remove(f: number, reason: EndReasonCode, now: number): void {
-    const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd?.(this, f, reason, now);
+    const ls = this.endListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, reason, now);
     if (this.outcome[f] === Outcome.pending) this.pendUnlink(f);
     this.lruUnlink(f);
     // Backward-shift deletion from the hash index.
