@@ -5,6 +5,7 @@
  */
 
 import { cString, ERRBUF_SIZE, errbufText, libpcap, PcapError } from "./libpcap.ts";
+import { ipBytesToWords, ipv6ToString } from "../decode/address.ts";
 
 /** One address of a device. */
 export interface DeviceAddress {
@@ -37,25 +38,7 @@ const AF_INET = 2, AF_INET6 = 10, AF_PACKET = 17;
 
 /** Formats 16 bytes as an IPv6 address (RFC 5952: lowercase, longest zero run as `::`). */
 export function formatIpv6(b: Uint8Array): string {
-  const words: number[] = [];
-  for (let i = 0; i < 16; i += 2) words.push((b[i]! << 8) | b[i + 1]!);
-  let bestStart = -1, bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = words.map((w) => w.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLen).join(":")}`;
+  return ipv6ToString(ipBytesToWords(b), false);
 }
 
 function sockaddr(p: Deno.PointerValue): DeviceAddress | null {
