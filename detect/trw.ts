@@ -30,6 +30,7 @@ import type { FlowTable } from "../flow/table.ts";
 import type { Alert } from "./alert.ts";
 import { evidenceTime, protoName, scanAlert } from "./_alert.ts";
 import { ItemLists } from "./_item_lists.ts";
+import { ItemSets } from "./_item_sets.ts";
 import { KeySlots } from "./_key_slots.ts";
 import { enabledKey, SAMPLE_MAX, sortedSample } from "./_window_counter.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
@@ -149,7 +150,7 @@ class TrwDetector implements Detector {
   private readonly benignDecisions: Float64Array;
   private readonly alerted: Uint8Array;
   /** First contacts remembered (cleared when `max_contacts` is reached). */
-  private readonly contacts: ItemLists;
+  private readonly contacts: ItemSets;
   /** Samples: distinct hosts (by address key, with the address as label) and ports. */
   private readonly hosts: ItemLists;
   private readonly ports: ItemLists;
@@ -182,7 +183,7 @@ class TrwDetector implements Detector {
     this.successes = new Float64Array(n);
     this.benignDecisions = new Float64Array(n);
     this.alerted = new Uint8Array(n);
-    this.contacts = new ItemLists(n);
+    this.contacts = new ItemSets(n, cfg.max_contacts);
     this.hosts = new ItemLists(n, HOST_LABEL);
     this.ports = new ItemLists(n);
   }
@@ -214,9 +215,11 @@ class TrwDetector implements Detector {
       this.perHost ? 0 : t.portR[f]! | (proto << 16),
     );
     const contacts = this.contacts;
-    if (contacts.has(s, contact)) return;
-    if (contacts.count(s) >= this.cfg.max_contacts) contacts.clear(s);
-    contacts.push(s, contact);
+    if (contacts.count(s) >= this.cfg.max_contacts) {
+      if (contacts.has(s, contact)) return;
+      contacts.clear(s);
+    }
+    if (!contacts.add(s, contact)) return;
     if (failed) this.failures[s] = this.failures[s]! + 1;
     else this.successes[s] = this.successes[s]! + 1;
     this.llr[s] = this.llr[s]! + (failed ? this.fail : this.succeed);
