@@ -1,10 +1,26 @@
 /**
- * Writes a deterministic generated capture of mixed traffic for benchmarks.
+ * Writes a deterministic generated capture of ordinary, benign mixed traffic for benchmarks.
  *
  * Ethernet frames: IPv4 and some IPv6; TCP sessions (handshake, data both ways with ACKs,
- * FIN teardown; some refused with RST) across many flows, UDP DNS-like queries and answers,
- * ICMP echo, some ARP, and a few 802.1Q VLAN-tagged flows. Checksums are correct. The same
- * arguments always give the same bytes (seeded PRNG, fixed start time).
+ * FIN teardown) across many flows, UDP DNS-like queries and answers, ICMP echo, some ARP, and
+ * a few 802.1Q VLAN-tagged flows. Checksums are correct. The same arguments always give the
+ * same bytes (seeded PRNG, fixed start time).
+ *
+ * What the traffic looks like (an office LAN; no scan detector should fire on it):
+ * - 60 servers, each with a fixed role: 2 DNS resolvers (UDP 53), and web (TCP 80, 443), app
+ *   (443, 8080), mail (25), database (3306, 22) and bastion (22) servers. Every other port of
+ *   a server is closed: a SYN to it is refused with RST+ACK.
+ * - 500 clients. Each has one resolver and 2 to 5 service servers (3 to 6 peers in all), chosen
+ *   once per client, and talks only to them: TCP to an open port of a service server, DNS to
+ *   its resolver, who-has ARP for one of its peers. A client pings only one or two of its
+ *   peers (one ping process per peer: fixed echo id, rising sequence). Source ports come from a
+ *   per-client ephemeral counter, so 5-tuples are not reused.
+ * - Refusals belong to closed (server, port) pairs: 1 client in 25 keeps an old bookmark (a
+ *   closed port of one of its servers) and tries it once or twice in the whole capture.
+ * - A quarter of the clients are dual-stack and use IPv6 for about half of their TCP and DNS
+ *   (about 12 % of those sessions); 1 client in 33 sits on a tagged VLAN (100-102), both ways.
+ * - Sessions: 60 % TCP, 28 % DNS, 8 % ICMP echo, 4 % ARP, 64 interleaved at any time, 5 to
+ *   155 µs between packets (about 80 s of traffic per million packets).
  *
  * Usage: deno run --allow-all scripts/gen_capture.ts [PATH] [--packets N]
  *   PATH defaults to bench/out/mixed.pcap, N to 1,000,000.
@@ -54,15 +70,16 @@ interface Host {
   ip6: Uint8Array;
 }
 
-function host(id: number): Host {
-  const mac = new Uint8Array([0x02, 0x00, 0x5e, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff]);
-  const ip4 = new Uint8Array([10, (id >> 16) & 0xff || 1, (id >> 8) & 0xff, (id & 0xff) || 1]);
+/** Host `index` (0-based) of subnet 10.`net`.0.0/16; addresses never end in .0 or .255. */
+function host(net: number, index: number): Host {
+  const hi = Math.floor(index / 250), lo = (index % 250) + 1;
+  const mac = new Uint8Array([0x02, 0x00, 0x5e, net, hi, lo]);
+  const ip4 = new Uint8Array([10, net, hi, lo]);
   const ip6 = new Uint8Array(16);
   ip6.set([0xfd, 0x00, 0x00, 0x42], 0);
-  ip6[12] = (id >> 24) & 0xff;
-  ip6[13] = (id >> 16) & 0xff;
-  ip6[14] = (id >> 8) & 0xff;
-  ip6[15] = id & 0xff;
+  ip6[13] = net;
+  ip6[14] = hi;
+  ip6[15] = lo;
   return { mac, ip4, ip6 };
 }
 
@@ -204,10 +221,16 @@ function payloadOf(rng: Rng, n: number, request: boolean, first: boolean): Uint8
   return b;
 }
 
-function tcpSession(rng: Rng, ep: Endpoints, ipId: () => number): Uint8Array[] {
+/** One TCP connection from `sport` to `dport`: refused (SYN, RST+ACK) or a whole session. */
+function tcpSession(
+  rng: Rng,
+  ep: Endpoints,
+  ipId: () => number,
+  sport: number,
+  dport: number,
+  refused: boolean,
+): Uint8Array[] {
   const back: Endpoints = { src: ep.dst, dst: ep.src, v6: ep.v6, vlan: ep.vlan };
-  const sport = 1024 + rng.int(60000);
-  const dport = [80, 443, 8080, 22, 25, 3306][rng.int(6)]!;
   let cseq = rng.next(), sseq = rng.next();
   const c = (flags: number, payload = EMPTY, mss = false) => {
     const f = ipFrame(
@@ -234,8 +257,8 @@ function tcpSession(rng: Rng, ep: Endpoints, ipId: () => number): Uint8Array[] {
     return f;
   };
   const out: Uint8Array[] = [c(SYN, EMPTY, true)];
-  if (rng.chance(0.08)) {
-    // Refused: RST+ACK from a closed port.
+  if (refused) {
+    // RST+ACK from a closed port.
     sseq = 0;
     out.push(
       ipFrame(back, 6, tcpHeader(dport, sport, 0, cseq, RST | ACK, 0, false), EMPTY, ipId(), 16),
@@ -288,9 +311,9 @@ function dnsPayload(rng: Rng, id: number, answer: boolean): Uint8Array {
   return new Uint8Array([...header, ...q, ...ans]);
 }
 
-function dnsSession(rng: Rng, ep: Endpoints, ipId: () => number): Uint8Array[] {
+function dnsSession(rng: Rng, ep: Endpoints, ipId: () => number, sport: number): Uint8Array[] {
   const back: Endpoints = { src: ep.dst, dst: ep.src, v6: ep.v6, vlan: ep.vlan };
-  const sport = 1024 + rng.int(60000), id = rng.int(65536);
+  const id = rng.int(65536);
   const q = dnsPayload(rng, id, false), a = dnsPayload(rng, id, true);
   return [
     ipFrame(ep, 17, udpHeader(sport, 53, q.length), q, ipId(), 6),
@@ -298,9 +321,9 @@ function dnsSession(rng: Rng, ep: Endpoints, ipId: () => number): Uint8Array[] {
   ];
 }
 
-function icmpSession(rng: Rng, ep: Endpoints, ipId: () => number): Uint8Array[] {
+/** One echo request and its reply (`id`, `seq`: those of the pinging process). */
+function icmpSession(ep: Endpoints, ipId: () => number, id: number, seq: number): Uint8Array[] {
   const back: Endpoints = { src: ep.dst, dst: ep.src, v6: false, vlan: ep.vlan };
-  const id = rng.int(65536), seq = rng.int(100);
   const data = new Uint8Array(56);
   for (let i = 0; i < 56; i++) data[i] = i;
   const echo = (type: number) => {
@@ -343,25 +366,123 @@ function arpSession(ep: Endpoints): Uint8Array[] {
   return [arp(1, ep.src, ep.dst, bcast), arp(2, ep.dst, ep.src, ep.src.mac)];
 }
 
+/** Service ports of the servers' roles; any other port of a server is closed. */
+const SERVER_ROLES: readonly (readonly number[])[] = [
+  [80, 443], // web
+  [443, 8080], // app
+  [25], // mail
+  [3306, 22], // database
+  [22], // bastion
+];
+/** Every service port some server offers: where a stale bookmark may point. */
+const SERVICE_PORTS = [22, 25, 80, 443, 3306, 8080];
+const CLIENTS = 500;
+const SERVERS = 60;
+/** Servers 0 and 1 are the DNS resolvers. */
+const RESOLVERS = 2;
+/** Ephemeral source ports (Linux default range). */
+const EPHEMERAL_FIRST = 32768, EPHEMERAL_COUNT = 28232;
+
+interface Server {
+  host: Host;
+  ports: readonly number[];
+}
+
+/** One client's fixed plan: whom it talks to and how. */
+interface Client {
+  host: Host;
+  resolver: Host;
+  /** Service servers it connects to (2 to 5). */
+  servers: Server[];
+  /** Peers it pings (1 or 2), each with the echo id of its own ping process. */
+  pings: { host: Host; id: number; seq: number }[];
+  /** Share of its TCP and DNS sessions over IPv6 (0: IPv4 only). */
+  v6Share: number;
+  /** 802.1Q VLAN id, 0: untagged. */
+  vlan: number;
+  nextPort: number;
+  /** A closed (server, port) it still tries now and then, or null. */
+  stale: { server: Server; port: number; triesLeft: number } | null;
+}
+
+/** Picks `n` distinct items of `items` (partial Fisher-Yates on a copy). */
+function pick<T>(rng: Rng, items: readonly T[], n: number): T[] {
+  const a = [...items];
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.int(a.length - i);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a.slice(0, n);
+}
+
+function planClients(rng: Rng): Client[] {
+  const servers: Server[] = Array.from({ length: SERVERS }, (_, i) => ({
+    host: host(2, i),
+    ports: i < RESOLVERS ? [] : SERVER_ROLES[i % SERVER_ROLES.length]!,
+  }));
+  const resolvers = servers.slice(0, RESOLVERS);
+  const services = servers.slice(RESOLVERS);
+  return Array.from({ length: CLIENTS }, (_, i): Client => {
+    const mine = pick(rng, services, 2 + rng.int(4));
+    const resolver = resolvers[rng.int(RESOLVERS)]!.host;
+    const peers = [resolver, ...mine.map((s) => s.host)];
+    const pings = pick(rng, peers, 1 + rng.int(2)).map((h) => ({
+      host: h,
+      id: rng.int(65536),
+      seq: 1,
+    }));
+    let stale: Client["stale"] = null;
+    if (i % 25 === 7) {
+      const server = mine[rng.int(mine.length)]!;
+      const closed = SERVICE_PORTS.filter((p) => !server.ports.includes(p));
+      stale = { server, port: closed[rng.int(closed.length)]!, triesLeft: 1 + rng.int(2) };
+    }
+    return {
+      host: host(1, i),
+      resolver,
+      servers: mine,
+      pings,
+      v6Share: i % 4 === 0 ? 0.5 : 0,
+      vlan: i % 33 === 4 ? 100 + (i % 3) : 0,
+      nextPort: EPHEMERAL_FIRST + rng.int(EPHEMERAL_COUNT),
+      stale,
+    };
+  });
+}
+
 /** Writes `packets` generated frames to `path`; returns the number written. */
 export function generateCapture(path: string, packets = DEFAULT_PACKETS): number {
   const rng = new Rng(0x5eed1234);
-  const clients = Array.from({ length: 500 }, (_, i) => host(0x010000 + i));
-  const servers = Array.from({ length: 60 }, (_, i) => host(0x020000 + i));
+  const clients = planClients(rng);
   let id = 1;
   const ipId = () => id++;
+  const ephemeral = (c: Client) => {
+    const p = c.nextPort;
+    c.nextPort = p + 1 < EPHEMERAL_FIRST + EPHEMERAL_COUNT ? p + 1 : EPHEMERAL_FIRST;
+    return p;
+  };
   const newSession = (): Uint8Array[] => {
-    const ep: Endpoints = {
-      src: clients[rng.int(clients.length)]!,
-      dst: servers[rng.int(servers.length)]!,
-      v6: rng.chance(0.12),
-      vlan: rng.chance(0.03) ? 100 + rng.int(3) : 0,
-    };
+    const c = clients[rng.int(clients.length)]!;
+    const to = (dst: Host, v6: boolean): Endpoints => ({ src: c.host, dst, v6, vlan: c.vlan });
     const r = rng.int(100);
-    if (r < 60) return tcpSession(rng, ep, ipId);
-    if (r < 88) return dnsSession(rng, ep, ipId);
-    if (r < 96) return icmpSession(rng, ep, ipId);
-    return arpSession(ep);
+    if (r < 60) {
+      const v6 = rng.chance(c.v6Share);
+      if (c.stale && c.stale.triesLeft > 0 && rng.chance(0.03)) {
+        c.stale.triesLeft--;
+        return tcpSession(rng, to(c.stale.server.host, v6), ipId, ephemeral(c), c.stale.port, true);
+      }
+      const s = c.servers[rng.int(c.servers.length)]!;
+      const port = s.ports[rng.int(s.ports.length)]!;
+      return tcpSession(rng, to(s.host, v6), ipId, ephemeral(c), port, false);
+    }
+    if (r < 88) return dnsSession(rng, to(c.resolver, rng.chance(c.v6Share)), ipId, ephemeral(c));
+    if (r < 96) {
+      const p = c.pings[rng.int(c.pings.length)]!;
+      p.seq = (p.seq + 1) & 0xffff;
+      return icmpSession(to(p.host, false), ipId, p.id, p.seq);
+    }
+    const peers = [c.resolver, ...c.servers.map((s) => s.host)];
+    return arpSession(to(peers[rng.int(peers.length)]!, false));
   };
   const active: { frames: Uint8Array[]; next: number }[] = [];
   for (let i = 0; i < ACTIVE_SESSIONS; i++) active.push({ frames: newSession(), next: 0 });
