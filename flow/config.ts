@@ -17,8 +17,8 @@ export const flowSection = {
       default: 500_000,
       min: 1_024,
       max: 16_000_000,
-      doc: "Hard cap on tracked flows. The table is preallocated (119 bytes per flow, " +
-        "so the default holds 60 MB); when it is full the least recently seen flow is " +
+      doc: "Hard cap on tracked flows. The table is preallocated (143 bytes per flow, " +
+        "so the default holds 72 MB); when it is full the least recently seen flow is " +
         "evicted and counted. Higher keeps more long-lived connections under a flood of " +
         "spoofed sources; lower bounds memory tighter but evicts sooner.",
     },

@@ -3,7 +3,11 @@
  *
  * A flow is identified by (family, protocol, two addresses, two ports) with A→B and B→A
  * being the same flow. Each flow lives in a preallocated record slot `0 .. maxFlows-1`;
- * a hash index (linear probing, backward-shift deletion) maps the key to the slot. Nothing
+ * a hash index (linear probing, backward-shift deletion) maps the key to the slot. An index
+ * entry holds the key's hash beside the slot, and each slot keeps its key's protocol, ports
+ * and (first) address words together in one 16-byte probe record, so that finding a flow
+ * reads two cache lines (three for IPv6), not one per field. The hash is symmetric in the
+ * two endpoints, so A→B and B→A are found without ordering them first. Nothing
  * is allocated per packet: listeners receive the table and a slot number and read the
  * typed arrays.
  *
@@ -176,7 +180,8 @@ export const BYTES_PER_FLOW = 4 + // hash
   8 + 8 + // bytes per direction
   1 + 1 + 1 + 1 + 1 + // state, outcome, flags, first tcp flags, timeout class
   4 + 4 + 4 + 4 + // lru prev/next, pending prev/next
-  8; // hash index: 2 slots of Int32 per flow
+  16 + // probe key: protocol and family, ports, first address words
+  16; // hash index: 2 entries (hash, slot) of 2 Int32 per flow
 
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
@@ -223,7 +228,13 @@ export class FlowTable {
   private readonly lruNext: Int32Array;
   private readonly pendPrev: Int32Array;
   private readonly pendNext: Int32Array;
+  /** Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). */
   private readonly index: Int32Array;
+  /**
+   * Probe key per slot at `4f`: `family | proto << 8`, `portI << 16 | portR`, `addrI[4f]`,
+   * `addrR[4f]` (the other IPv6 words are compared in addrI/addrR).
+   */
+  private readonly probe: Uint32Array;
   private readonly mask: number;
   private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
   private readonly tails = new Int32Array(CLASS_COUNT).fill(-1);
@@ -255,7 +266,8 @@ export class FlowTable {
     let size = 1;
     while (size < n * 2) size *= 2;
     this.mask = size - 1;
-    this.index = new Int32Array(size);
+    this.index = new Int32Array(size * 2);
+    this.probe = new Uint32Array(n * 4);
     this.hash = new Uint32Array(n);
     this.family = new Uint8Array(n);
     this.proto = new Uint8Array(n);
@@ -465,6 +477,10 @@ export class FlowTable {
 
   private lastDirection = true;
 
+  /**
+   * Hash of a flow key, the same for both directions: each endpoint (address and port) is
+   * hashed alone and the two are added, so no ordering of the endpoints is needed.
+   */
   private keyHash(
     fam: number,
     proto: number,
@@ -473,33 +489,16 @@ export class FlowTable {
     b: Uint32Array,
     pb: number,
   ): number {
-    // Order the two endpoints so that both directions hash alike.
-    let aLow = true;
-    for (let i = 0; i < 4; i++) {
-      if (a[i] !== b[i]) {
-        aLow = a[i]! < b[i]!;
-        break;
-      }
-      if (i === 3) aLow = pa <= pb;
-    }
-    const lo = aLow ? a : b, hi = aLow ? b : a;
-    const plo = aLow ? pa : pb, phi = aLow ? pb : pa;
-    let h = mix(0x2545f491, fam | (proto << 8));
-    h = mix(h, lo[0]!);
-    h = mix(h, hi[0]!);
+    let ha = mix(0x2545f491, a[0]!), hb = mix(0x2545f491, b[0]!);
     if (fam === 6) {
-      h = mix(h, lo[1]!);
-      h = mix(h, lo[2]!);
-      h = mix(h, lo[3]!);
-      h = mix(h, hi[1]!);
-      h = mix(h, hi[2]!);
-      h = mix(h, hi[3]!);
+      ha = mix(mix(mix(ha, a[1]!), a[2]!), a[3]!);
+      hb = mix(mix(mix(hb, b[1]!), b[2]!), b[3]!);
     }
-    h = mix(h, (plo << 16) | phi);
+    let h = mix((mix(ha, pa) + mix(hb, pb)) | 0, fam | (proto << 8));
     h ^= h >>> 13;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 16;
-    return h >>> 0;
+    return h | 0;
   }
 
   private find(
@@ -511,35 +510,52 @@ export class FlowTable {
     dst: Uint32Array,
     dport: number,
   ): number {
-    const index = this.index, mask = this.mask;
+    const index = this.index, mask = this.mask, probe = this.probe;
+    const tag = fam | (proto << 8), s0 = src[0]!, d0 = dst[0]!;
+    const fwd = ((sport << 16) | dport) >>> 0, rev = ((dport << 16) | sport) >>> 0;
     let i = h & mask;
     for (;;) {
-      const v = index[i]!;
+      const v = index[2 * i + 1]!;
       if (v === 0) return -1;
-      const f = v - 1;
-      if (this.hash[f] === h && this.family[f] === fam && this.proto[f] === proto) {
-        const b = f * 4, ai = this.addrI, ar = this.addrR;
-        if (
-          this.portI[f] === sport && this.portR[f] === dport &&
-          ai[b] === src[0] && ai[b + 1] === src[1] && ai[b + 2] === src[2] &&
-          ai[b + 3] === src[3] && ar[b] === dst[0] && ar[b + 1] === dst[1] &&
-          ar[b + 2] === dst[2] && ar[b + 3] === dst[3]
-        ) {
-          this.lastDirection = true;
-          return f;
-        }
-        if (
-          this.portI[f] === dport && this.portR[f] === sport &&
-          ai[b] === dst[0] && ai[b + 1] === dst[1] && ai[b + 2] === dst[2] &&
-          ai[b + 3] === dst[3] && ar[b] === src[0] && ar[b + 1] === src[1] &&
-          ar[b + 2] === src[2] && ar[b + 3] === src[3]
-        ) {
-          this.lastDirection = false;
-          return f;
+      if (index[2 * i] === h) {
+        const f = v - 1, p = f * 4;
+        if (probe[p] === tag) {
+          const ports = probe[p + 1]!, aI = probe[p + 2]!, aR = probe[p + 3]!;
+          if (
+            ports === fwd && aI === s0 && aR === d0 &&
+            (fam === 4 || this.restEquals(p, src, dst))
+          ) {
+            this.lastDirection = true;
+            return f;
+          }
+          if (
+            ports === rev && aI === d0 && aR === s0 &&
+            (fam === 4 || this.restEquals(p, dst, src))
+          ) {
+            this.lastDirection = false;
+            return f;
+          }
         }
       }
       i = (i + 1) & mask;
     }
+  }
+
+  /** IPv6: address words 1..3 of the flow at `b` are those of `initiator` and `responder`. */
+  private restEquals(b: number, initiator: Uint32Array, responder: Uint32Array): boolean {
+    const ai = this.addrI, ar = this.addrR;
+    return ai[b + 1] === initiator[1] && ai[b + 2] === initiator[2] &&
+      ai[b + 3] === initiator[3] && ar[b + 1] === responder[1] && ar[b + 2] === responder[2] &&
+      ar[b + 3] === responder[3];
+  }
+
+  /** Writes the probe key of slot `f` from its key fields. */
+  private setProbe(f: number): void {
+    const p = f * 4, probe = this.probe;
+    probe[p] = this.family[f]! | (this.proto[f]! << 8);
+    probe[p + 1] = (this.portI[f]! << 16) | this.portR[f]!;
+    probe[p + 2] = this.addrI[p]!;
+    probe[p + 3] = this.addrR[p]!;
   }
 
   private create(
@@ -561,8 +577,15 @@ export class FlowTable {
     this.family[f] = fam;
     this.proto[f] = proto;
     const b = f * 4;
-    this.addrI.set(src, b);
-    this.addrR.set(dst, b);
+    const ai = this.addrI, ar = this.addrR;
+    ai[b] = src[0]!;
+    ai[b + 1] = src[1]!;
+    ai[b + 2] = src[2]!;
+    ai[b + 3] = src[3]!;
+    ar[b] = dst[0]!;
+    ar[b + 1] = dst[1]!;
+    ar[b + 2] = dst[2]!;
+    ar[b + 3] = dst[3]!;
     this.portI[f] = sport;
     this.portR[f] = dport;
     this.firstSeen[f] = now;
@@ -581,10 +604,12 @@ export class FlowTable {
     this.lruNext[f] = -1;
     this.pendPrev[f] = -1;
     this.pendNext[f] = -1;
+    this.setProbe(f);
     const index = this.index, mask = this.mask;
     let i = h & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = f + 1;
+    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+    index[2 * i] = h;
+    index[2 * i + 1] = f + 1;
     this.lruAppend(f, CLASS_OTHER);
     return f;
   }
@@ -661,6 +686,7 @@ export class FlowTable {
     const p = this.portI[f]!;
     this.portI[f] = this.portR[f]!;
     this.portR[f] = p;
+    this.setProbe(f);
   }
 
   private tcpUpdate(f: number, fl: number, fromI: boolean): void {
@@ -814,19 +840,21 @@ export class FlowTable {
     // Backward-shift deletion from the hash index.
     const index = this.index, mask = this.mask;
     let i = this.hash[f]! & mask;
-    while (index[i] !== f + 1) i = (i + 1) & mask;
+    while (index[2 * i + 1] !== f + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const v = index[j]!;
+      const v = index[2 * j + 1]!;
       if (v === 0) break;
-      const k = this.hash[v - 1]! & mask;
+      const hj = index[2 * j]!, k = hj & mask;
       // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
       if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
-      index[i] = v;
+      index[2 * i] = hj;
+      index[2 * i + 1] = v;
       i = j;
     }
-    index[i] = 0;
+    index[2 * i] = 0;
+    index[2 * i + 1] = 0;
     this.family[f] = 0;
     this.outcome[f] = Outcome.none;
     this.lruNext[f] = this.freeHead;
