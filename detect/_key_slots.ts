@@ -2,7 +2,7 @@
  * Per-key detector state without per-key objects: numeric keys (below 2^53, as
  * `addressKey`/`pairKey` make them) map to slots `0 .. maxKeys-1` of preallocated typed
  * arrays, through an open-addressing hash index (linear probing, backward-shift deletion,
- * as in flow/table.ts). Slots sit on one least-recently-used list, so that both idle expiry
+ * each entry holding the key's hash beside the slot, as in flow/table.ts). Slots sit on one least-recently-used list, so that both idle expiry
  * and eviction (when all slots are taken) pop its head. The owner keeps its per-key fields
  * in its own arrays indexed by slot, and sets them when {@link KeySlots.insert} hands out a
  * slot (a reused slot still holds the previous key's values).
@@ -22,6 +22,7 @@ export class KeySlots {
   private readonly keys: Float64Array;
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
+  /** Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). */
   private readonly index: Int32Array;
   private readonly mask: number;
   private head = -1;
@@ -39,7 +40,7 @@ export class KeySlots {
     let size = 1;
     while (size < maxKeys * 2) size *= 2;
     this.mask = size - 1;
-    this.index = new Int32Array(size);
+    this.index = new Int32Array(size * 2);
     this.keys = new Float64Array(maxKeys);
     this.lastTs = new Float64Array(maxKeys);
     this.prev = new Int32Array(maxKeys);
@@ -58,11 +59,11 @@ export class KeySlots {
    * than the ttl (an idle key is forgotten here).
    */
   find(key: number, now: number): number {
-    const index = this.index, mask = this.mask;
-    for (let i = hashKey(key) & mask;; i = (i + 1) & mask) {
-      const v = index[i]!;
+    const index = this.index, mask = this.mask, h = hashKey(key);
+    for (let i = h & mask;; i = (i + 1) & mask) {
+      const v = index[2 * i + 1]!;
       if (v === 0) return -1;
-      if (this.keys[v - 1] !== key) continue;
+      if (index[2 * i] !== h || this.keys[v - 1] !== key) continue;
       const s = v - 1;
       if (now - this.lastTs[s]! > this.ttl) {
         this.remove(s);
@@ -90,10 +91,11 @@ export class KeySlots {
     this.count++;
     this.keys[s] = key;
     this.lastTs[s] = now;
-    const index = this.index, mask = this.mask;
-    let i = hashKey(key) & mask;
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = s + 1;
+    const index = this.index, mask = this.mask, h = hashKey(key);
+    let i = h & mask;
+    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+    index[2 * i] = h;
+    index[2 * i + 1] = s + 1;
     this.append(s);
     return s;
   }
@@ -129,30 +131,32 @@ export class KeySlots {
     // Backward-shift deletion from the hash index.
     const index = this.index, mask = this.mask;
     let i = hashKey(this.keys[s]!) & mask;
-    while (index[i] !== s + 1) i = (i + 1) & mask;
+    while (index[2 * i + 1] !== s + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
-      const v = index[j]!;
+      const v = index[2 * j + 1]!;
       if (v === 0) break;
-      const k = hashKey(this.keys[v - 1]!) & mask;
+      const hj = index[2 * j]!, k = hj & mask;
       // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
       if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
-      index[i] = v;
+      index[2 * i] = hj;
+      index[2 * i + 1] = v;
       i = j;
     }
-    index[i] = 0;
+    index[2 * i] = 0;
+    index[2 * i + 1] = 0;
     this.next[s] = this.freeHead;
     this.freeHead = s;
     this.count--;
   }
 }
 
-/** 32-bit hash of a non-negative integer key below 2^53. */
+/** 32-bit hash (as a signed int) of a non-negative integer key below 2^53. */
 function hashKey(key: number): number {
   let h = mix(0x2545f491, key >>> 0);
   h = mix(h, (key / 4294967296) >>> 0);
   h ^= h >>> 13;
   h = Math.imul(h, 0x85ebca6b);
-  return (h ^ (h >>> 16)) >>> 0;
+  return h ^ (h >>> 16);
 }
