@@ -170,10 +170,26 @@ interface Seen {
   bytes: number[];
 }
 
+/**
+ * Reads a file both ways: mapped (returned) and in 1 MiB chunks, which must give the same
+ * frames and the same error.
+ */
 function readAll(
   path: string,
 ): { frames: Seen[]; error: string | null; reader: CaptureFileReader } {
-  const r = CaptureFileReader.open(path);
+  const mapped = readAllWith(path, true);
+  const chunked = readAllWith(path, false);
+  assert(mapped.reader.memoryMapped, "a regular file is mapped");
+  assert(!chunked.reader.memoryMapped, "memoryMap: false reads in chunks");
+  assertEquals([chunked.frames, chunked.error], [mapped.frames, mapped.error]);
+  return mapped;
+}
+
+function readAllWith(
+  path: string,
+  memoryMap: boolean,
+): { frames: Seen[]; error: string | null; reader: CaptureFileReader } {
+  const r = CaptureFileReader.open(path, { memoryMap });
   const f: Frame = newFrame();
   const frames: Seen[] = [];
   while (r.next(f)) {
@@ -310,21 +326,25 @@ Deno.test("CaptureFileReader hands frames straddling its 1 MiB buffer intact", (
     w.writeRecord(i, i * 1000, pattern(n, i));
   }
   w.close();
-  const r = CaptureFileReader.open(path);
-  const f = newFrame();
-  let i = 0;
-  while (r.next(f)) {
-    assertEquals(f.caplen, sizes[i]);
-    assertEquals(f.tsSec, i);
-    const want = pattern(sizes[i]!, i);
-    const got = f.buf.subarray(f.offset, f.offset + f.caplen);
-    assert(got.every((b, j) => b === want[j]), `frame ${i} bytes differ`);
-    assert(f.buf === r.buffer, "frames are views into the reader's buffer");
-    i++;
+  for (const memoryMap of [false, true]) {
+    const r = CaptureFileReader.open(path, { memoryMap });
+    assertEquals(r.memoryMapped, memoryMap);
+    const f = newFrame();
+    let i = 0;
+    while (r.next(f)) {
+      assertEquals(f.caplen, sizes[i]);
+      assertEquals(f.tsSec, i);
+      const want = pattern(sizes[i]!, i);
+      const got = f.buf.subarray(f.offset, f.offset + f.caplen);
+      assert(got.every((b, j) => b === want[j]), `frame ${i} bytes differ`);
+      assert(f.buf === r.buffer, "frames are views into the reader's buffer");
+      i++;
+    }
+    assertEquals(r.error, null);
+    assertEquals(i, sizes.length);
+    r.close();
   }
-  assertEquals(r.error, null);
-  assertEquals(i, sizes.length);
-  r.close();
+  Deno.removeSync(path);
 });
 
 // pcapng
@@ -432,13 +452,14 @@ Deno.test("CaptureFileReader never throws from next() on random bytes after a va
     fc.property(
       fc.constantFrom<"pcap-le" | "pcap-be" | "pcapng">("pcap-le", "pcap-be", "pcapng"),
       fc.uint8Array({ maxLength: 3000 }),
-      (kind, tail) => {
+      fc.boolean(),
+      (kind, tail, memoryMap) => {
         const head = kind === "pcapng"
           ? concat(shb(), idb(1, 0))
           : pcapHeader({ le: kind === "pcap-le", snaplen: 0 });
         const path = tmpFile(concat(head, tail));
         try {
-          const r = CaptureFileReader.open(path);
+          const r = CaptureFileReader.open(path, { memoryMap });
           let n = 0;
           while (r.next(f)) {
             n++;
@@ -472,7 +493,8 @@ Deno.test("CaptureFileReader never throws from next() on a mangled valid pcapng"
         maxLength: 8,
       }),
       fc.nat(good.length),
-      (edits, cut) => {
+      fc.boolean(),
+      (edits, cut, memoryMap) => {
         const bytes = good.slice(0, Math.max(cut, 4));
         bytes.set([0x0a, 0x0d, 0x0d, 0x0a], 0);
         for (const [at, value] of edits) if (at < bytes.length) bytes[at] = value;
@@ -480,7 +502,7 @@ Deno.test("CaptureFileReader never throws from next() on a mangled valid pcapng"
         try {
           let r: CaptureFileReader;
           try {
-            r = CaptureFileReader.open(path);
+            r = CaptureFileReader.open(path, { memoryMap });
           } catch (e) {
             return e instanceof CaptureFileError;
           }
@@ -528,4 +550,143 @@ Deno.test("CaptureFileReader skips unknown pcapng blocks larger than its buffer"
   const c = readAll(cut);
   assertEquals(c.frames.length, 1);
   assertEquals(c.error, `truncated pcapng block (type 0xbad0bad) at byte 144: ${big.length} bytes`);
+});
+
+// Where the bytes come from
+
+Deno.test("CaptureFileReader maps a regular file and hands views into it, none after close()", () => {
+  const path = tmpFile(concat(
+    pcapHeader(),
+    pcapRecord(1, 0, pattern(60, 1)),
+    pcapRecord(2, 0, pattern(61, 2)),
+  ));
+  const r = CaptureFileReader.open(path);
+  assert(r.memoryMapped);
+  assertEquals(r.buffer.length, 24 + 76 + 77, "the buffer is the whole file");
+  const f = newFrame();
+  assert(r.next(f));
+  assert(f.buf === r.buffer);
+  assertEquals(f.offset, 40);
+  assertEquals(
+    Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
+    Array.from(pattern(60, 1)),
+  );
+  // Copy-on-write: a write into a frame reaches neither the file nor a crash.
+  f.buf[f.offset] = 0xff;
+  assertEquals(Deno.readFileSync(path)[40], pattern(60, 1)[0]);
+  const stale = f.buf;
+  r.close();
+  assertEquals(r.next(f), false);
+  assertEquals(r.error, null);
+  assertEquals(stale.length, 0, "views of the unmapped file are empty");
+  assertEquals(stale[0], undefined);
+  assertEquals(r.buffer.length, 0);
+  r.close();
+  Deno.removeSync(path);
+});
+
+Deno.test("CaptureFileReader reads the size a mapped file had when opened", () => {
+  const path = tmpFile(concat(pcapHeader(), pcapRecord(1, 0, pattern(60, 1))));
+  const r = CaptureFileReader.open(path);
+  assert(r.memoryMapped);
+  Deno.writeFileSync(path, pcapRecord(2, 0, pattern(61, 2)), { append: true });
+  const f = newFrame();
+  assert(r.next(f));
+  assertEquals(f.tsSec, 1);
+  assertEquals(r.next(f), false);
+  assertEquals(r.error, null);
+  r.close();
+  Deno.removeSync(path);
+});
+
+/** Reads `bytes` through a FIFO (written by `cat`), as `readAll` reads a file. */
+async function readThroughFifo(
+  bytes: Uint8Array,
+): Promise<{ frames: Seen[]; error: string | null }> {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const src = `${dir}/src.cap`;
+    Deno.writeFileSync(src, bytes);
+    const fifo = `${dir}/fifo`;
+    const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assertEquals(mk.code, 0);
+    // The writer blocks until the reader opens the FIFO, and the reader until the writer does;
+    // the writer may also stop early (EPIPE) when the reader ends on an error.
+    const writer = new Deno.Command("sh", {
+      args: ["-c", `cat "$0" > "$1" 2>/dev/null; exit 0`, src, fifo],
+    }).spawn();
+    const r = CaptureFileReader.open(fifo);
+    assert(!r.memoryMapped, "a FIFO cannot be mapped");
+    const f = newFrame();
+    const frames: Seen[] = [];
+    while (r.next(f)) {
+      frames.push({
+        tsSec: f.tsSec,
+        tsNsec: f.tsNsec,
+        caplen: f.caplen,
+        len: f.len,
+        linkType: f.linkType,
+        bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
+      });
+    }
+    r.close();
+    await writer.status;
+    return { frames, error: r.error };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("CaptureFileReader reads a FIFO in chunks, skipping blocks by reading them", async () => {
+  const ng = concat(
+    shb(),
+    idb(1, 0),
+    epb(0, 1n, pattern(60, 1)),
+    block(0x0bad0bad, new Uint8Array(3 * 1024 * 1024 + 5)), // skipped by reading it
+    shb(false),
+    idb(113, 0, { le: false }),
+    epb(0, 2n, pattern(70000, 2), false),
+    epb(0, 3n, pattern(10, 3), false),
+  );
+  const pcap = concat(
+    pcapHeader({ snaplen: 64 }),
+    pcapRecord(1, 0, pattern(70, 1)),
+    pcapRecord(2, 0, pattern(10, 2)),
+  );
+  const cases = [ng, ng.subarray(0, 2_000_000), pcap, pcap.subarray(0, pcap.length - 3)];
+  for (const bytes of cases) {
+    const fromFifo = await readThroughFifo(bytes);
+    const fromFile = readAll(tmpFile(bytes));
+    assertEquals(fromFifo, { frames: fromFile.frames, error: fromFile.error });
+  }
+  assertEquals((await readThroughFifo(ng)).frames.map((f) => [f.tsNsec, f.caplen, f.linkType]), [
+    [1000, 60, 1],
+    [2000, 70000, 113],
+    [3000, 10, 113],
+  ]);
+});
+
+Deno.test("CaptureFileReader releases a mapped file's pages behind it, which read back from the file", () => {
+  // Hand-built: 40 MiB of 60000-byte records, past several 8 MiB release steps.
+  const path = Deno.makeTempFileSync({ suffix: ".pcap" });
+  const w = PcapWriter.create(path, { snaplen: 262144 });
+  const count = 700;
+  for (let i = 0; i < count; i++) w.writeRecord(i, 0, pattern(60000, i));
+  w.close();
+  const r = CaptureFileReader.open(path);
+  assert(r.memoryMapped);
+  const f = newFrame();
+  let i = 0;
+  // pattern(60000, i) byte by byte, without making it.
+  const isPattern = (b: Uint8Array, seed: number) =>
+    b.length === 60000 && b.every((x, j) => x === ((j * 31 + seed * 7) & 0xff));
+  while (r.next(f)) {
+    assert(isPattern(f.buf.subarray(f.offset, f.offset + f.caplen), i), `frame ${i} bytes differ`);
+    i++;
+  }
+  assertEquals([i, r.error], [count, null]);
+  // The first frame's pages were released long ago: reading them maps the file's bytes again.
+  assert(isPattern(r.buffer.subarray(24 + 16, 24 + 16 + 60000), 0), "released bytes read back");
+  r.close();
+  Deno.removeSync(path);
 });

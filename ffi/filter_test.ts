@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "./_assert.ts";
 import { OfflineFilter } from "./filter.ts";
 import { PcapError } from "./libpcap.ts";
+import { CaptureFileReader, newFrame } from "./file_reader.ts";
+import { PcapWriter } from "./pcap_writer.ts";
 import type { Frame } from "../decode/packet.ts";
 
 // Hand-built: IPv4/UDP 10.0.0.1:5353 -> 10.0.0.2:53, 4 bytes of payload, checksums zero.
@@ -87,4 +89,35 @@ Deno.test("OfflineFilter sees only the frame's captured bytes", () => {
 Deno.test("OfflineFilter names an expression that does not compile", () => {
   const e = assertThrows(() => new OfflineFilter("port 99999999", 1), PcapError);
   assertMatch(e.message, /^Invalid capture filter "port 99999999": .*port/);
+});
+
+Deno.test("OfflineFilter reads frames in place from a memory-mapped capture and from chunks", () => {
+  // Hand-built: Ethernet frames alternating UDP port 53 and port 54, some 3 MiB of them so that
+  // the chunked reader hands frames from its buffer at many offsets.
+  const dns = new Uint8Array([...ETHERNET, ...IPV4_UDP]);
+  const other = dns.slice();
+  other[14 + 20 + 3] = 54;
+  const path = Deno.makeTempFileSync({ suffix: ".pcap" });
+  const w = PcapWriter.create(path, { linkType: 1 });
+  const packets = 60000;
+  for (let i = 0; i < packets; i++) w.writeRecord(i, 0, i % 3 === 0 ? dns : other);
+  w.close();
+  try {
+    for (const memoryMap of [true, false]) {
+      const r = CaptureFileReader.open(path, { memoryMap });
+      assertEquals(r.memoryMapped, memoryMap);
+      const f = new OfflineFilter("udp dst port 53", r.linkType);
+      const frame = newFrame();
+      let passed = 0, misjudged = 0;
+      while (r.next(frame)) {
+        if (f.matches(frame)) passed++;
+        if (f.matches(frame) !== (frame.tsSec % 3 === 0)) misjudged++;
+      }
+      r.close();
+      f.close();
+      assertEquals([passed, misjudged, r.error], [packets / 3, 0, null]);
+    }
+  } finally {
+    Deno.removeSync(path);
+  }
 });
