@@ -33,6 +33,7 @@ import {
 } from "./safety.ts";
 import { formatCidr, normalizeIp, parseCidr, prefixOf } from "./safety_ip.ts";
 import { type BanState, loadState, type SavedBan, STATE_VERSION, StateStore } from "./state.ts";
+import { EvictionCursor } from "./_eviction_cursor.ts";
 
 /** One firewall change, for EVE `ban` events. */
 export interface BanEvent {
@@ -127,8 +128,8 @@ export interface BanManagerOptions {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-/** Most offence records kept; the oldest are forgotten first. */
-const MAX_OFFENCES = 100_000;
+/** Most offence records kept; the least recently recorded are forgotten first. */
+export const MAX_OFFENCES = 100_000;
 /** Refusal log sampling per reason: the first few, then 1 in this many. */
 const REFUSAL_LOG_FIRST = 10;
 const REFUSAL_LOG_EVERY = 100;
@@ -149,6 +150,8 @@ export class BanManager {
 
   #active = new Map<string, SavedBan>();
   #offences = new Map<string, { count: number; last: number }>();
+  /** Finds the least recently recorded offence without walking the Map's holes. */
+  #oldestOffence = new EvictionCursor(this.#offences);
   #pendingEvents: BanEvent[] = [];
   #commitTimer: Timer | null = null;
   #sweepTimer: Timer | null = null;
@@ -359,10 +362,7 @@ export class BanManager {
     const count = o && o.last > now - this.settings.offenceMemoryS ? o.count + 1 : 1;
     this.#offences.delete(ip);
     this.#offences.set(ip, { count, last: now });
-    if (this.#offences.size > MAX_OFFENCES) {
-      const oldest = this.#offences.keys().next().value;
-      if (oldest !== undefined) this.#offences.delete(oldest);
-    }
+    if (this.#offences.size > MAX_OFFENCES) this.#oldestOffence.shift();
     return count;
   }
 
@@ -508,6 +508,7 @@ export class BanManager {
         changed = true;
       }
     }
+    this.#oldestOffence.reset(); // let go of tables from before the sweep
     if (changed) this.#save().catch(() => {});
   }
 

@@ -4,6 +4,7 @@ import {
   type BanEvent,
   BanManager,
   type BanManagerOptions,
+  MAX_OFFENCES,
   type RefusalEvent,
 } from "./ban_manager.ts";
 import { type BanSettings, banSettings, RESPONSE_BAN_SECTION } from "./ban_config.ts";
@@ -332,4 +333,44 @@ Deno.test("banSettings() rejects a bad ban_durations entry naming the key", () =
     86400,
     604800,
   ]);
+});
+
+Deno.test("BanManager forgets the least recently recorded offences beyond MAX_OFFENCES", async () => {
+  // A cap of 0 bans a minute refuses every request, but each still records an offence.
+  const { m } = setup({ maxBansPerMinute: 0 });
+  await m.start();
+  const a = (i: number) => `10.${1 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`;
+  const b = (i: number) => `172.16.${i >> 8}.${i & 0xff}`;
+  for (let i = 0; i < MAX_OFFENCES; i++) m.request({ ip: a(i), reason: "x" });
+  // Round r (0..9): offend again with a(r*1000 .. r*1000+99) (they become the most recent),
+  // then 500 new addresses arrive and push out the 500 oldest.
+  for (let r = 0; r < 10; r++) {
+    for (let i = r * 1000; i < r * 1000 + 100; i++) m.request({ ip: a(i), reason: "x" });
+    for (let i = r * 500; i < r * 500 + 500; i++) m.request({ ip: b(i), reason: "x" });
+  }
+  // Hand count. Evicted, oldest first: a(100..999), a(1100..1999), ..., a(4100..4999) (each
+  // round's 100 were offended again before the evictions reached them), then a(5100..5599):
+  // 5 × 900 + 500 = the 5000 new addresses. a(5000..9099) in steps were offended again in
+  // rounds 5-9 before their turn came.
+  const range = (f: (i: number) => string, from: number, to: number) =>
+    Array.from({ length: to - from }, (_, k) => f(from + k));
+  const evicted = [0, 1, 2, 3, 4].flatMap((r) => range(a, r * 1000 + 100, r * 1000 + 1000));
+  evicted.push(...range(a, 5100, 5600));
+  assert.equal(evicted.length, 5000);
+  assert.deepEqual(evicted.filter((ip) => m.offenceCount(ip) !== 0), []);
+  // What is left, least recently recorded first: the untouched a(...) in order, then each
+  // round's 100 offended again (count 2) and its 500 new addresses (count 1).
+  const expected = [
+    ...range(a, 5600, 6000),
+    ...range(a, 6100, 7000),
+    ...range(a, 7100, 8000),
+    ...range(a, 8100, 9000),
+    ...range(a, 9100, MAX_OFFENCES),
+  ].map((ip) => ({ ip, count: 1 }));
+  for (let r = 0; r < 10; r++) {
+    expected.push(...range(a, r * 1000, r * 1000 + 100).map((ip) => ({ ip, count: 2 })));
+    expected.push(...range(b, r * 500, r * 500 + 500).map((ip) => ({ ip, count: 1 })));
+  }
+  assert.equal(expected.length, MAX_OFFENCES);
+  assert.deepEqual(m.snapshot().offences.map(({ ip, count }) => ({ ip, count })), expected);
 });

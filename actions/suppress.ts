@@ -12,6 +12,7 @@
  */
 
 import type { Alert } from "../detect/alert.ts";
+import { EvictionCursor } from "./_eviction_cursor.ts";
 
 /** Settings of a {@link Suppressor} (`[response.suppress]`). */
 export interface SuppressOptions {
@@ -71,6 +72,8 @@ export class Suppressor {
   readonly #maxKeys: number;
   /** Insertion order is recency order: a touched entry is moved to the end. */
   readonly #entries = new Map<string, Entry>();
+  /** Finds the least recently seen entry without walking the Map's holes (see the helper). */
+  readonly #oldest = new EvictionCursor(this.#entries);
   #pending: SuppressionSummary[] = [];
   /** Held-back repeats whose summary could not be kept (pending list full). */
   lostRepeats = 0;
@@ -138,14 +141,14 @@ export class Suppressor {
       this.#entries.delete(key);
       if (e.count > 0) out.push(summaryOf(e, "interval"));
     }
+    this.#oldest.reset();
     return out;
   }
 
   #evictOldest(): void {
-    const first = this.#entries.entries().next();
-    if (first.done) return;
-    const [key, e] = first.value;
-    this.#entries.delete(key);
+    const first = this.#oldest.shift();
+    if (first === undefined) return;
+    const e = first[1];
     this.evictions++;
     if (e.count === 0) return;
     if (this.#pending.length < MAX_PENDING_SUMMARIES) this.#pending.push(summaryOf(e, "evicted"));

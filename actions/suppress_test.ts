@@ -86,3 +86,56 @@ Deno.test("Suppressor treats a clock that steps back as inside the interval", ()
   s.check(makeAlert(), 100);
   assert.deepEqual(s.check(makeAlert(), 99), { pass: false });
 });
+
+Deno.test("Suppressor evicts the least recently seen triple first, under churn (order and counts pinned)", () => {
+  // 400 offenders against 60 remembered triples, with repeats inside the interval so that
+  // evicted triples carry held-back counts, and a sweep every 5000 alerts (at most 1000
+  // evicted summaries wait for one; beyond that only their repeats are counted). A model
+  // (recency as an array) gives the expected order; the pinned counts are those the
+  // Suppressor gave when it evicted with map.entries().next() (before EvictionCursor).
+  const s = new Suppressor({ intervalS: 3600, maxKeys: 60 });
+  const recency: string[] = [];
+  const held = new Map<string, number>();
+  let evictedSinceSweep: { offender: string; count: number }[] = [];
+  const expected: { offender: string; count: number; reason: string }[] = [];
+  const actual: { offender: string; count: number; reason: string }[] = [];
+  let expectedLost = 0, passed = 0, summaries = 0;
+  const sweep = (nowS: number) => {
+    const out = s.sweep(nowS);
+    summaries += out.length;
+    actual.push(...out.map((e) => ({ offender: e.offender, count: e.count, reason: e.reason })));
+    const withRepeats = evictedSinceSweep.filter((e) => e.count > 0);
+    expected.push(...withRepeats.slice(0, 1000).map((e) => ({ ...e, reason: "evicted" })));
+    expectedLost += withRepeats.slice(1000).reduce((sum, e) => sum + e.count, 0);
+    evictedSinceSweep = [];
+  };
+  let x = 12345;
+  for (let i = 0; i < 20_000; i++) {
+    x ^= x << 13; // xorshift32
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    // Mostly a small hot set (touches), sometimes one of many cold offenders (evictions).
+    const n = x % 10 < 7 ? (x >>> 8) % 40 : 40 + (x >>> 8) % 360;
+    const offender = `10.9.${n >> 8}.${n & 0xff}`;
+    const at = recency.indexOf(offender);
+    if (at >= 0) recency.splice(at, 1);
+    else if (recency.length === 60) {
+      const old = recency.shift()!;
+      evictedSinceSweep.push({ offender: old, count: held.get(old)! });
+      held.delete(old);
+    }
+    recency.push(offender);
+    const r = s.check(makeAlert({ offender, srcIp: offender }), 1000 + i * 0.01);
+    held.set(offender, r.pass ? 0 : held.get(offender)! + 1);
+    if (r.pass) passed++;
+    if (i % 5000 === 4999) sweep(1000 + i * 0.01);
+  }
+  assert.deepEqual(actual, expected);
+  assert.equal(s.lostRepeats, expectedLost);
+  assert.equal(s.size, recency.length);
+  assert.deepEqual(
+    { passed, evictions: s.evictions, summaries, lost: s.lostRepeats },
+    { passed: 8151, evictions: 8091, summaries: 2523, lost: 0 },
+  );
+});
