@@ -599,9 +599,6 @@ export class FlowTable {
     this.outcome[f] = Outcome.none;
     this.flags[f] = 0;
     this.firstTcpFlags[f] = 0;
-    this.tclass[f] = CLASS_OTHER;
-    this.lruPrev[f] = -1;
-    this.lruNext[f] = -1;
     this.pendPrev[f] = -1;
     this.pendNext[f] = -1;
     this.setProbe(f);
@@ -610,11 +607,10 @@ export class FlowTable {
     while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
     index[2 * i] = h;
     index[2 * i + 1] = f + 1;
-    this.lruAppend(f, CLASS_OTHER);
     return f;
   }
 
-  /** Sets the initial state of a new flow from its first packet. */
+  /** Sets the initial state of a new flow from its first packet and links it in its list. */
   private initFlow(
     f: number,
     pkt: Packet,
@@ -673,7 +669,8 @@ export class FlowTable {
       }
       cls = CLASS_ICMP;
     }
-    this.setClass(f, cls);
+    // The flow joins the list of its class here, once its class is known.
+    this.lruAppend(f, cls);
   }
 
   private swapEndpoints(f: number): void {
