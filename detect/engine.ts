@@ -82,11 +82,13 @@ export class Engine {
   /** The flow table (read-only use by callers: stats, debugging). */
   readonly flows: FlowTable;
   private readonly detectors: { name: string; d: Detector }[] = [];
-  private readonly newFlowHooks: Detector[] = [];
-  private readonly packetHooks: Detector[] = [];
-  private readonly attemptHooks: Detector[] = [];
-  private readonly endHooks: Detector[] = [];
-  private readonly arpHooks: Detector[] = [];
+  // Each detector's hooks, bound to it: calling a function from the list is one call site
+  // with several targets, not a method lookup on up to 8 classes (megamorphic).
+  private readonly newFlowHooks: NonNullable<Detector["onNewFlow"]>[] = [];
+  private readonly packetHooks: NonNullable<Detector["onPacket"]>[] = [];
+  private readonly attemptHooks: NonNullable<Detector["onAttempt"]>[] = [];
+  private readonly endHooks: NonNullable<Detector["onFlowEnd"]>[] = [];
+  private readonly arpHooks: NonNullable<Detector["onArp"]>[] = [];
   private readonly allow: CidrSet;
   private readonly local: CidrSet;
   private readonly emitOut: (a: Alert) => void;
@@ -112,6 +114,7 @@ export class Engine {
         return o && t ? "local" : o ? "outbound" : t ? "inbound" : "transit";
       },
     };
+    let allPackets = false;
     for (const def of opts.definitions ?? scanDetectors) {
       const given = opts.detectors?.[def.name] ?? {};
       const values = { ...sectionDefaults(def.defaults), ...given } as Record<string, unknown>;
@@ -119,11 +122,14 @@ export class Engine {
       // deno-lint-ignore no-explicit-any
       const d = def.create(values as any, emit, env);
       this.detectors.push({ name: def.name, d });
-      if (d.onNewFlow) this.newFlowHooks.push(d);
-      if (d.onPacket) this.packetHooks.push(d);
-      if (d.onAttempt) this.attemptHooks.push(d);
-      if (d.onFlowEnd) this.endHooks.push(d);
-      if (d.onArp) this.arpHooks.push(d);
+      if (d.onNewFlow) this.newFlowHooks.push(d.onNewFlow.bind(d));
+      if (d.onPacket) {
+        this.packetHooks.push(d.onPacket.bind(d));
+        if (d.unusualTcpOnly !== true) allPackets = true;
+      }
+      if (d.onAttempt) this.attemptHooks.push(d.onAttempt.bind(d));
+      if (d.onFlowEnd) this.endHooks.push(d.onFlowEnd.bind(d));
+      if (d.onArp) this.arpHooks.push(d.onArp.bind(d));
     }
     // The flow table calls back only the hooks some detector has: onPacket runs per packet,
     // and only on unusual TCP packets when every detector that takes packets asks for no more.
@@ -134,7 +140,7 @@ export class Engine {
     };
     if (this.packetHooks.length > 0) {
       listener.onPacket = (t, f, pkt, fromI, isNew) => this.flowPacket(t, f, pkt, fromI, isNew);
-      if (this.packetHooks.every((d) => d.unusualTcpOnly === true)) {
+      if (!allPackets) {
         (listener as { unusualTcpOnly?: boolean }).unusualTcpOnly = true;
       }
     }
@@ -161,7 +167,7 @@ export class Engine {
         }
       }
       const hooks = this.arpHooks;
-      for (let i = 0; i < hooks.length; i++) hooks[i]!.onArp!(pkt);
+      for (let i = 0; i < hooks.length; i++) hooks[i]!(pkt);
       return;
     }
     this.flows.update(pkt);
@@ -215,24 +221,24 @@ export class Engine {
       }
     }
     const hooks = this.newFlowHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i]!.onNewFlow!(t, f, pkt);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, pkt);
   }
 
   private flowPacket(t: FlowTable, f: number, pkt: Packet, fromI: boolean, isNew: boolean): void {
     if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
     const hooks = this.packetHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i]!.onPacket!(t, f, pkt, fromI, isNew);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, pkt, fromI, isNew);
   }
 
   private flowAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
     if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
     const hooks = this.attemptHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i]!.onAttempt!(t, f, outcome, now);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, outcome, now);
   }
 
   private flowEnd(t: FlowTable, f: number, reason: EndReasonCode, now: number): void {
     if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
     const hooks = this.endHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i]!.onFlowEnd!(t, f, reason, now);
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, reason, now);
   }
 }
