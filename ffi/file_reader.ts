@@ -129,6 +129,8 @@ class MappedFile {
   static map(path: string): MappedFile | null {
     let c: LibcSymbols;
     try {
+      // Without FFI permission the file is read in chunks: never prompt for it.
+      if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
       c = libc();
     } catch {
       return null;
@@ -162,14 +164,15 @@ class MappedFile {
       );
       if (pointer === null || BigInt(Deno.UnsafePointer.value(pointer)) === MAP_FAILED) return null;
       c.madvise(pointer, size, MADV_SEQUENTIAL); // only advice: its failure changes nothing
-      let buffer: ArrayBuffer;
+      let bytes: Uint8Array<ArrayBuffer>;
       try {
-        buffer = Deno.UnsafePointerView.getArrayBuffer(pointer, Number(size));
+        // Throws when the file is larger than an ArrayBuffer or a Uint8Array may be.
+        bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, Number(size)));
       } catch {
         c.munmap(pointer, size);
         return null;
       }
-      return new MappedFile(new Uint8Array(buffer), pointer, size);
+      return new MappedFile(bytes, pointer, size);
     } finally {
       c.close(fd); // the mapping keeps its own reference to the file
     }
