@@ -17,11 +17,13 @@ function mix(h: number, v: number): number {
 
 /** A capped, expiring map from numeric keys to slots, in least-recently-used order. */
 export class KeySlots {
-  /** Time each slot's key was last seen (set by the owner with {@link seen}). */
-  readonly lastTs: Float64Array;
-  private readonly keys: Float64Array;
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
+  /**
+   * Per slot `s`, at `2s`: its key, and the time it was last seen (set by the owner with
+   * {@link seen}); side by side so that a lookup reads one cache line for both.
+   */
+  private readonly rec: Float64Array;
+  /** Least-recently-used order: `[prev, next]` of slot `s` at `2s` (next threads the free list). */
+  private readonly links: Int32Array;
   /** Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). */
   private readonly index: Int32Array;
   private readonly mask: number;
@@ -41,12 +43,10 @@ export class KeySlots {
     while (size < maxKeys * 2) size *= 2;
     this.mask = size - 1;
     this.index = new Int32Array(size * 2);
-    this.keys = new Float64Array(maxKeys);
-    this.lastTs = new Float64Array(maxKeys);
-    this.prev = new Int32Array(maxKeys);
-    this.next = new Int32Array(maxKeys);
+    this.rec = new Float64Array(maxKeys * 2);
+    this.links = new Int32Array(maxKeys * 2);
     // Free list threaded through next.
-    for (let i = 0; i < maxKeys; i++) this.next[i] = i + 1 < maxKeys ? i + 1 : -1;
+    for (let i = 0; i < maxKeys; i++) this.links[2 * i + 1] = i + 1 < maxKeys ? i + 1 : -1;
   }
 
   /** Keys held. */
@@ -63,9 +63,9 @@ export class KeySlots {
     for (let i = h & mask;; i = (i + 1) & mask) {
       const v = index[2 * i + 1]!;
       if (v === 0) return -1;
-      if (index[2 * i] !== h || this.keys[v - 1] !== key) continue;
+      if (index[2 * i] !== h || this.rec[2 * (v - 1)] !== key) continue;
       const s = v - 1;
-      if (now - this.lastTs[s]! > this.ttl) {
+      if (now - this.rec[2 * s + 1]! > this.ttl) {
         this.remove(s);
         return -1;
       }
@@ -87,10 +87,10 @@ export class KeySlots {
       this.evictions++;
     }
     const s = this.freeHead;
-    this.freeHead = this.next[s]!;
+    this.freeHead = this.links[2 * s + 1]!;
     this.count++;
-    this.keys[s] = key;
-    this.lastTs[s] = now;
+    this.rec[2 * s] = key;
+    this.rec[2 * s + 1] = now;
     const index = this.index, mask = this.mask, h = hashKey(key);
     let i = h & mask;
     while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
@@ -102,27 +102,27 @@ export class KeySlots {
 
   /** Marks a slot's key as seen at `now` (what the ttl counts from). */
   seen(s: number, now: number): void {
-    this.lastTs[s] = now;
+    this.rec[2 * s + 1] = now;
   }
 
   /** Forgets every key idle longer than the ttl, from the front of the order. */
   expire(now: number): void {
-    while (this.head >= 0 && now - this.lastTs[this.head]! > this.ttl) this.remove(this.head);
+    while (this.head >= 0 && now - this.rec[2 * this.head + 1]! > this.ttl) this.remove(this.head);
   }
 
   private append(s: number): void {
-    this.prev[s] = this.tail;
-    this.next[s] = -1;
-    if (this.tail >= 0) this.next[this.tail] = s;
+    this.links[2 * s] = this.tail;
+    this.links[2 * s + 1] = -1;
+    if (this.tail >= 0) this.links[2 * this.tail + 1] = s;
     else this.head = s;
     this.tail = s;
   }
 
   private unlink(s: number): void {
-    const p = this.prev[s]!, n = this.next[s]!;
-    if (p >= 0) this.next[p] = n;
+    const p = this.links[2 * s]!, n = this.links[2 * s + 1]!;
+    if (p >= 0) this.links[2 * p + 1] = n;
     else this.head = n;
-    if (n >= 0) this.prev[n] = p;
+    if (n >= 0) this.links[2 * n] = p;
     else this.tail = p;
   }
 
@@ -130,7 +130,7 @@ export class KeySlots {
     this.unlink(s);
     // Backward-shift deletion from the hash index.
     const index = this.index, mask = this.mask;
-    let i = hashKey(this.keys[s]!) & mask;
+    let i = hashKey(this.rec[2 * s]!) & mask;
     while (index[2 * i + 1] !== s + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
@@ -146,7 +146,7 @@ export class KeySlots {
     }
     index[2 * i] = 0;
     index[2 * i + 1] = 0;
-    this.next[s] = this.freeHead;
+    this.links[2 * s + 1] = this.freeHead;
     this.freeHead = s;
     this.count--;
   }

@@ -134,21 +134,26 @@ export const trwDetector: DetectorDefinition<typeof section> = {
 /** Label words of a sampled host: family and four address words. */
 const HOST_LABEL = 5;
 
+// Fields of a source's record (doubles at `s * RECORD + field`).
+const FIRST_TS = 0,
+  LLR = 1,
+  FAILURES = 2,
+  SUCCESSES = 3,
+  BENIGN_DECISIONS = 4,
+  PATH_HIGH = 5,
+  PATH_LOW = 6,
+  PATH_LENGTH = 7,
+  ALERTED = 8,
+  RECORD = 9;
+
 /**
- * Per-source state in typed arrays indexed by the slot of {@link KeySlots}: nothing is
- * allocated per source. The decision path is a 64-bit shift register of outcomes (1 failed).
+ * Per-source state in one record of doubles per slot of {@link KeySlots} (a contact reads
+ * and writes one or two cache lines, not one per field): nothing is allocated per source.
+ * The decision path is a 64-bit shift register of outcomes (1 failed) in two 32-bit halves.
  */
 class TrwDetector implements Detector {
   private readonly slots: KeySlots;
-  private readonly firstTs: Float64Array;
-  private readonly llr: Float64Array;
-  private readonly pathHigh: Uint32Array;
-  private readonly pathLow: Uint32Array;
-  private readonly pathLength: Uint8Array;
-  private readonly failures: Float64Array;
-  private readonly successes: Float64Array;
-  private readonly benignDecisions: Float64Array;
-  private readonly alerted: Uint8Array;
+  private readonly rec: Float64Array;
   /** First contacts remembered (cleared when `max_contacts` is reached). */
   private readonly contacts: ItemSets;
   /** Samples: distinct hosts (by address key, with the address as label) and ports. */
@@ -174,15 +179,7 @@ class TrwDetector implements Detector {
     this.perHost = cfg.first_contact === "host";
     const n = cfg.max_sources;
     this.slots = new KeySlots(n, cfg.idle_timeout);
-    this.firstTs = new Float64Array(n);
-    this.llr = new Float64Array(n);
-    this.pathHigh = new Uint32Array(n);
-    this.pathLow = new Uint32Array(n);
-    this.pathLength = new Uint8Array(n);
-    this.failures = new Float64Array(n);
-    this.successes = new Float64Array(n);
-    this.benignDecisions = new Float64Array(n);
-    this.alerted = new Uint8Array(n);
+    this.rec = new Float64Array(n * RECORD);
     this.contacts = new ItemSets(n, cfg.max_contacts);
     this.hosts = new ItemLists(n, HOST_LABEL);
     this.ports = new ItemLists(n);
@@ -205,7 +202,8 @@ class TrwDetector implements Detector {
       this.startWalk(s, now);
     }
     this.slots.seen(s, now);
-    if (this.alerted[s] === 1) return;
+    const r = this.rec, at = s * RECORD;
+    if (r[at + ALERTED] === 1) return;
     const contact = pairKey(
       fam,
       t.addrI,
@@ -220,17 +218,17 @@ class TrwDetector implements Detector {
       contacts.clear(s);
     }
     if (!contacts.add(s, contact)) return;
-    if (failed) this.failures[s] = this.failures[s]! + 1;
-    else this.successes[s] = this.successes[s]! + 1;
-    this.llr[s] = this.llr[s]! + (failed ? this.fail : this.succeed);
+    if (failed) r[at + FAILURES] = r[at + FAILURES]! + 1;
+    else r[at + SUCCESSES] = r[at + SUCCESSES]! + 1;
+    r[at + LLR] = r[at + LLR]! + (failed ? this.fail : this.succeed);
     this.recordOutcome(s, failed);
     this.sampleContact(s, fam, t.addrR, b, t.portR[f]!);
-    const llr = this.llr[s]!;
+    const llr = r[at + LLR]!;
     if (llr >= this.up) {
-      this.alerted[s] = 1;
+      r[at + ALERTED] = 1;
       this.alerts++;
       const src = formatIp(fam, t.addrI, b);
-      const failures = this.failures[s]!, successes = this.successes[s]!;
+      const failures = r[at + FAILURES]!, successes = r[at + SUCCESSES]!;
       this.emit(scanAlert({
         ts: now,
         detector: "scan.trw",
@@ -255,11 +253,11 @@ class TrwDetector implements Detector {
           first_contacts: failures + successes,
           failures,
           successes,
-          benign_decisions: this.benignDecisions[s]!,
+          benign_decisions: r[at + BENIGN_DECISIONS]!,
           first_contact: this.cfg.first_contact,
           hosts: sortedSample(this.hostSample(s)),
           ports: sortedSample(this.ports.entries(s).map((e) => this.ports.item(e))),
-          first: evidenceTime(this.firstTs[s]!),
+          first: evidenceTime(r[at + FIRST_TS]!),
           last: evidenceTime(now),
           last_outcome: outcome === Outcome.refused
             ? "refused"
@@ -272,22 +270,15 @@ class TrwDetector implements Detector {
       }));
     } else if (llr <= this.down) {
       // Benign decision: restart the walk.
-      this.llr[s] = 0;
-      this.benignDecisions[s] = this.benignDecisions[s]! + 1;
+      r[at + LLR] = 0;
+      r[at + BENIGN_DECISIONS] = r[at + BENIGN_DECISIONS]! + 1;
     }
   }
 
   /** A new source's state in slot `s` (which may hold an evicted source's). */
   private startWalk(s: number, now: number): void {
-    this.firstTs[s] = now;
-    this.llr[s] = 0;
-    this.pathHigh[s] = 0;
-    this.pathLow[s] = 0;
-    this.pathLength[s] = 0;
-    this.failures[s] = 0;
-    this.successes[s] = 0;
-    this.benignDecisions[s] = 0;
-    this.alerted[s] = 0;
+    this.rec.fill(0, s * RECORD, s * RECORD + RECORD);
+    this.rec[s * RECORD + FIRST_TS] = now;
     this.contacts.clear(s);
     this.hosts.clear(s);
     this.ports.clear(s);
@@ -295,17 +286,18 @@ class TrwDetector implements Detector {
 
   /** Shifts an outcome into the decision path (the last {@link OUTCOME_PATH_MAX} are kept). */
   private recordOutcome(s: number, failed: boolean): void {
-    const low = this.pathLow[s]!;
-    this.pathHigh[s] = (this.pathHigh[s]! << 1) | (low >>> 31);
-    this.pathLow[s] = (low << 1) | (failed ? 1 : 0);
-    if (this.pathLength[s]! < OUTCOME_PATH_MAX) this.pathLength[s] = this.pathLength[s]! + 1;
+    const r = this.rec, b = s * RECORD, low = r[b + PATH_LOW]!;
+    r[b + PATH_HIGH] = ((r[b + PATH_HIGH]! << 1) | (low >>> 31)) >>> 0;
+    r[b + PATH_LOW] = ((low << 1) | (failed ? 1 : 0)) >>> 0;
+    if (r[b + PATH_LENGTH]! < OUTCOME_PATH_MAX) r[b + PATH_LENGTH] = r[b + PATH_LENGTH]! + 1;
   }
 
   /** The decision path as text, oldest first: F failed, S succeeded. */
   private decisionPath(s: number): string {
     let path = "";
-    for (let i = this.pathLength[s]! - 1; i >= 0; i--) {
-      const bit = i < 32 ? this.pathLow[s]! >>> i : this.pathHigh[s]! >>> (i - 32);
+    const r = this.rec, at = s * RECORD;
+    for (let i = r[at + PATH_LENGTH]! - 1; i >= 0; i--) {
+      const bit = i < 32 ? r[at + PATH_LOW]! >>> i : r[at + PATH_HIGH]! >>> (i - 32);
       path += (bit & 1) === 1 ? "F" : "S";
     }
     return path;
