@@ -8,12 +8,12 @@
  * the time per eviction (including the touches and inserts between evictions, the same for
  * both), median of the runs.
  *
- * Usage: deno run actions/eviction_bench.ts [--runs N]   (N defaults to 3)
+ * Usage: deno run bench/eviction.ts [--runs N]   (N defaults to 3)
  *
  * @module
  */
 
-import { EvictionCursor } from "./_eviction_cursor.ts";
+import { EvictionCursor } from "../actions/_eviction_cursor.ts";
 
 /** Caps measured: scan detectors' 2,000, the suppressor's 10,000, the offences' 100,000. */
 const CAPS = [2_000, 10_000, 100_000];
