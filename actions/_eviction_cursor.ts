@@ -7,7 +7,7 @@
  * until the table is rebuilt, and a new iterator starts at slot 0, so under churn every
  * eviction walks over all the holes left by earlier evictions and touches: 0.7 µs per
  * eviction at 2,000 keys, 5 µs at 10,000, 37 µs at 100,000; 0.2 to 0.6 µs with this cursor
- * (actions/eviction_bench.ts).
+ * (bench/eviction.ts).
  *
  * This cursor keeps one live iterator instead. Map iterators are live by specification
  * (ECMA-262 CreateMapIterator): they skip entries deleted after their creation and visit
