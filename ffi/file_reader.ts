@@ -1,23 +1,13 @@
 /**
  * A pure TypeScript reader of pcap and pcapng capture files (no libpcap), for offline mode.
  *
- * A regular file is mapped into memory (`mmap`) and each frame is a view into the mapping:
- * `frame.buf` is one `Uint8Array` over the whole file and `frame.offset` the frame's first
- * byte; nothing is copied or allocated per frame. The reader touches the file 256 KiB ahead
- * of the parser, one byte per cache line, so that the parser finds the bytes in the cache,
- * and releases pages 8 to 16 MiB behind it, so that resident memory stays bounded (about
- * 16 MiB of the file) however large the file. The size is fixed when the file is opened:
- * bytes appended later are not read, and a file cut shorter by another program while it is
- * being read makes the process fail with SIGBUS (as any program reading through `mmap`);
- * pass `{ memoryMap: false }` to read a file that may be truncated meanwhile.
- *
- * Anything else (a FIFO, `/dev/stdin` on a pipe, an empty file, no FFI permission, or when
- * `mmap` fails) is read the old way: 1 MiB synchronous chunks into one reused buffer, with
- * `frame.buf` that buffer. When a record straddles the end of the buffer, the unread tail
- * (less than one record) is moved to the front of the buffer before the next read, so a
- * frame is always contiguous in the one buffer (one small copy per MiB read, none per
- * packet). Both ways share the parsing code; only where the bytes come from differs, and
- * both give the same frames and the same errors at the same byte offsets.
+ * It reads the file in 1 MiB synchronous chunks into one reused buffer and hands each frame
+ * as a view: `frame.buf` is that buffer and `frame.offset` the frame's first byte. When a
+ * record straddles the end of the buffer, the unread tail (less than one record) is moved to
+ * the front of the buffer before the next read, so a frame is always contiguous in the one
+ * buffer (one small copy per MiB read, none per packet). A file that cannot seek (a FIFO,
+ * `/dev/stdin` on a pipe) is read the same way: the magic number read to recognise the
+ * format is kept rather than read again, and blocks to skip are read and dropped.
  *
  * Frames match libpcap's `pcap_open_offline` + `pcap_next_ex` (a test compares them on every
  * capture of the corpus): the link type is libpcap's DLT number (LINKTYPE values mapped as
@@ -34,23 +24,9 @@
  */
 
 import type { Frame } from "../decode/packet.ts";
-import { libc, type LibcSymbols, toCString } from "./libpcap.ts";
 
 /** Size of the read buffer: one synchronous read per MiB of file. */
 export const READ_BUFFER_SIZE = 1 << 20;
-/**
- * Bytes of a mapped file read ahead at a time (see `#readAhead`): well inside a core's L2
- * cache. 64 KiB to 1 MiB measured the same.
- */
-const READ_AHEAD = 256 * 1024;
-/** Bytes between the reads of `#readAhead`: one per cache line. */
-const CACHE_LINE = 64;
-/**
- * A mapped file's pages this far behind the read position are released (`MADV_DONTNEED`),
- * in steps of as much, so that resident memory and page tables stay bounded on a big file.
- * A multiple of every page size (4, 16, 64 KiB).
- */
-const RELEASE_STEP = 8 << 20;
 /**
  * Largest frame accepted: libpcap's maximum snapshot length (262144) for ordinary link
  * types. A larger caplen in a record means corruption.
@@ -68,157 +44,7 @@ export class CaptureFileError extends Error {
   }
 }
 
-/** How {@link CaptureFileReader.open} reads the file. */
-export interface CaptureFileOptions {
-  /**
-   * Map a regular file into memory (default true). False always reads it in 1 MiB chunks,
-   * as other files (FIFOs, pipes) are read.
-   */
-  memoryMap?: boolean;
-}
-
-// Linux (x86-64 and aarch64 share these values).
-const O_RDONLY = 0;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
-const AT_EMPTY_PATH = 0x1000;
-const STATX_TYPE = 0x1;
-const STATX_SIZE = 0x200;
-/** `sizeof(struct statx)`. */
-const STATX_STRUCT_SIZE = 256;
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const PROT_READ = 0x1;
-const PROT_WRITE = 0x2;
-const MAP_PRIVATE = 0x2;
-const MAP_NORESERVE = 0x4000;
-const MADV_SEQUENTIAL = 2;
-const MADV_DONTNEED = 4;
-const MAP_FAILED = 0xffffffffffffffffn;
-const EMPTY_C_STRING = new Uint8Array(1);
-
-/** The mappings no one unmapped: unmapped when their bytes are garbage-collected. */
-const unmapWhenCollected = new FinalizationRegistry<{ pointer: Deno.PointerObject; size: bigint }>(
-  ({ pointer, size }) => {
-    libc().munmap(pointer, size);
-  },
-);
-
-/** A whole regular file mapped into memory, copy-on-write: writes reach only this process. */
-class MappedFile {
-  /** The file's bytes. */
-  readonly bytes: Uint8Array<ArrayBuffer>;
-  readonly #pointer: Deno.PointerObject;
-  readonly #address: bigint;
-  readonly #size: bigint;
-  #mapped = true;
-
-  private constructor(bytes: Uint8Array<ArrayBuffer>, pointer: Deno.PointerObject, size: bigint) {
-    this.bytes = bytes;
-    this.#pointer = pointer;
-    this.#address = BigInt(Deno.UnsafePointer.value(pointer));
-    this.#size = size;
-    unmapWhenCollected.register(bytes.buffer, { pointer, size }, this);
-  }
-
-  /**
-   * Maps `path` when it is a non-empty regular file; null when it is not, or when libc, FFI
-   * permission, `statx` or `mmap` is missing or fails (the caller then reads the file). What
-   * is mapped is checked on the descriptor mapped, so a path replaced meanwhile is no danger.
-   */
-  static map(path: string): MappedFile | null {
-    let c: LibcSymbols;
-    try {
-      // Without FFI permission the file is read in chunks: never prompt for it.
-      if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-      c = libc();
-    } catch {
-      return null;
-    }
-    if (c.statx === null) return null;
-    // O_NONBLOCK: should the path have become a FIFO since it was checked, open must not wait
-    // for a writer.
-    const fd = c.open(toCString(path), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return null;
-    try {
-      // struct statx, in host byte order: stx_mode is u16 28, stx_size u64 40.
-      const stx = new BigUint64Array(STATX_STRUCT_SIZE / 8);
-      if (c.statx(fd, EMPTY_C_STRING, AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, stx) !== 0) {
-        return null;
-      }
-      const mode = new Uint16Array(stx.buffer)[14]!;
-      const size = stx[5]!;
-      if ((mode & S_IFMT) !== S_IFREG || size === 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) {
-        return null;
-      }
-      // PROT_WRITE with MAP_PRIVATE: a write into a frame (as the chunked buffer allows) changes
-      // a private copy of the page instead of killing the process with SIGSEGV. MAP_NORESERVE:
-      // untouched pages need no swap reservation, so large files map too.
-      const pointer = c.mmap(
-        null,
-        size,
-        PROT_READ | PROT_WRITE,
-        MAP_PRIVATE | MAP_NORESERVE,
-        fd,
-        0n,
-      );
-      if (pointer === null || BigInt(Deno.UnsafePointer.value(pointer)) === MAP_FAILED) return null;
-      c.madvise(pointer, size, MADV_SEQUENTIAL); // only advice: its failure changes nothing
-      let bytes: Uint8Array<ArrayBuffer>;
-      try {
-        // Throws when the file is larger than an ArrayBuffer or a Uint8Array may be.
-        bytes = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, Number(size)));
-      } catch {
-        c.munmap(pointer, size);
-        return null;
-      }
-      return new MappedFile(bytes, pointer, size);
-    } finally {
-      c.close(fd); // the mapping keeps its own reference to the file
-    }
-  }
-
-  /**
-   * Drops the pages of bytes `from` to `to` (multiples of the page size) from this process:
-   * they stay mapped, and are read from the file again should they be touched again.
-   */
-  release(from: number, to: number): void {
-    if (!this.#mapped || to <= from) return;
-    libc().madvise(
-      Deno.UnsafePointer.create(this.#address + BigInt(from)),
-      BigInt(to - from),
-      MADV_DONTNEED,
-    );
-  }
-
-  /**
-   * Unmaps the file. Views of `bytes` become empty (their buffer is detached), so that a late
-   * read finds no bytes (`undefined`) instead of unmapped memory. Safe to call twice.
-   */
-  unmap(): void {
-    if (!this.#mapped) return;
-    this.#mapped = false;
-    try {
-      this.bytes.buffer.transfer(0);
-    } catch {
-      // Not detachable: views could still read the memory, so it stays mapped until they are
-      // all collected (the registry unmaps it then).
-      return;
-    }
-    unmapWhenCollected.unregister(this);
-    libc().munmap(this.#pointer, this.#size);
-  }
-}
-
-function isNonEmptyFile(file: Deno.FsFile): boolean {
-  try {
-    const info = file.statSync();
-    return info.isFile && info.size > 0;
-  } catch {
-    return false; // then reading it says what is wrong
-  }
-}
-
+/** Whether `file` is a regular file: one that `#skip` can seek in. */
 function isRegularFile(file: Deno.FsFile): boolean {
   try {
     return file.statSync().isFile;
@@ -324,29 +150,18 @@ export class CaptureFileReader {
   error: string | null = null;
   /** The file's path as given to `open`. */
   readonly path: string;
-  /** Whether the file is mapped into memory (else it is read in 1 MiB chunks). */
-  readonly memoryMapped: boolean;
 
-  /** The file being read in chunks; null when mapped, and after `close()`. */
+  /** The file being read; null after `close()`. */
   #file: Deno.FsFile | null;
-  /** The mapping `#buf` views, or null when the file is read in chunks. */
-  #mapping: MappedFile | null;
-  /** The bytes parsed: the whole mapped file, or the chunk buffer. */
-  #buf: Uint8Array;
-  #view: DataView;
+  #buf = new Uint8Array(READ_BUFFER_SIZE);
+  #view = new DataView(this.#buf.buffer);
   /** Next unread byte in `#buf`. */
   #pos = 0;
-  /** End of valid bytes in `#buf` (mapped: of the bytes read ahead). */
+  /** End of valid bytes in `#buf`. */
   #end = 0;
-  /** Size of the mapped file (0 when read in chunks). */
-  #size = 0;
-  /** Where `#readAhead` leaves what it read, so that its reads are not optimised away. */
-  #readAheadSink = 0;
-  /** Bytes of the mapped file before this offset were released (see `RELEASE_STEP`). */
-  #released = 0;
-  /** File offset of `#buf[0]` (always 0 when mapped). */
+  /** File offset of `#buf[0]`. */
   #base = 0;
-  /** Chunked reads only: the file has no more bytes. */
+  /** The file has no more bytes. */
   #eof = false;
   /** A regular file: `#skip` may seek past bytes rather than read them. */
   #seekable: boolean;
@@ -367,33 +182,22 @@ export class CaptureFileReader {
   #ngSnaplen = -1;
 
   /**
-   * `head`: the file's first bytes, already read: a file read in chunks starts with them
-   * instead of reading them again, so that a FIFO or pipe works.
+   * `head`: the file's first bytes, already read: the reader starts with them instead of
+   * reading them again, so that a FIFO or pipe works.
    */
   private constructor(
     path: string,
     format: "pcap" | "pcapng",
-    source: Deno.FsFile | MappedFile,
+    file: Deno.FsFile,
     head: Uint8Array,
     seekable: boolean,
   ) {
     this.path = path;
     this.format = format;
-    this.memoryMapped = source instanceof MappedFile;
-    if (source instanceof MappedFile) {
-      this.#file = null;
-      this.#mapping = source;
-      this.#buf = source.bytes;
-      this.#size = source.bytes.length;
-    } else {
-      this.#file = source;
-      this.#mapping = null;
-      this.#buf = new Uint8Array(READ_BUFFER_SIZE);
-      this.#buf.set(head);
-      this.#end = head.length;
-    }
+    this.#file = file;
+    this.#buf.set(head);
+    this.#end = head.length;
     this.#seekable = seekable;
-    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
   }
 
   /** Link type (DLT) of the first interface; -1 for a pcapng file with no interface. */
@@ -409,12 +213,11 @@ export class CaptureFileReader {
   }
 
   /**
-   * Opens a capture file and reads its header. A non-empty regular file is mapped into memory
-   * unless `options.memoryMap` is false; other files are read in chunks.
+   * Opens a capture file and reads its header. A FIFO or a pipe (`/dev/stdin`) is read too.
    *
    * @throws {CaptureFileError} when the file is missing, unreadable, empty, or not pcap/pcapng
    */
-  static open(path: string, options: CaptureFileOptions = {}): CaptureFileReader {
+  static open(path: string): CaptureFileReader {
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(path, { read: true });
@@ -437,24 +240,14 @@ export class CaptureFileReader {
         { cause: e },
       );
     }
-    // Opened with Deno first: the same errors and --allow-read checks either way. The mapping
-    // is of the same path, opened again by libc (Deno.FsFile does not give its fd).
-    let mapping: MappedFile | null = null;
     try {
-      // Only a regular file is opened again (opening a FIFO or a device can block or act).
-      if (options.memoryMap !== false && isNonEmptyFile(file)) mapping = MappedFile.map(path);
-      let head: Uint8Array;
+      // Kept and handed to the reader, not read again: a FIFO or pipe cannot seek back.
+      const head = new Uint8Array(4);
       let got = 0;
-      if (mapping !== null) {
-        head = mapping.bytes.subarray(0, 4);
-        got = head.length;
-      } else {
-        head = new Uint8Array(4);
-        while (got < 4) {
-          const r = file.readSync(head.subarray(got));
-          if (r === null || r === 0) break;
-          got += r;
-        }
+      while (got < 4) {
+        const r = file.readSync(head.subarray(got));
+        if (r === null || r === 0) break;
+        got += r;
       }
       if (got === 0) {
         throw new CaptureFileError(path, `Cannot read capture file "${path}": the file is empty`);
@@ -468,8 +261,8 @@ export class CaptureFileReader {
           `Cannot read capture file "${path}": only ${got} bytes (${hex}), too short for a pcap or pcapng header`,
         );
       }
-      const magicLe = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true);
-      const magicBe = new DataView(head.buffer, head.byteOffset, 4).getUint32(0, false);
+      const magicLe = new DataView(head.buffer).getUint32(0, true);
+      const magicBe = new DataView(head.buffer).getUint32(0, false);
       let format: "pcap" | "pcapng";
       if (magicLe === BT_SHB) format = "pcapng";
       else if (
@@ -482,20 +275,13 @@ export class CaptureFileReader {
           `Cannot read capture file "${path}": not a pcap or pcapng file (first bytes ${hex}; expected a pcap magic a1b2c3d4/a1b23c4d in either byte order, or pcapng 0a 0d 0d 0a)`,
         );
       }
-      let reader: CaptureFileReader;
-      if (mapping !== null) {
-        file.close();
-        reader = new CaptureFileReader(path, format, mapping, head, true);
-      } else {
-        reader = new CaptureFileReader(path, format, file, head, isRegularFile(file));
-      }
+      const reader = new CaptureFileReader(path, format, file, head, isRegularFile(file));
       const problem = format === "pcap" ? reader.#readPcapHeader() : reader.#readFirstShb();
       if (problem !== null) {
         throw new CaptureFileError(path, `Cannot read capture file "${path}": ${problem}`);
       }
       return reader;
     } catch (e) {
-      mapping?.unmap();
       try {
         file.close();
       } catch { /* already closed */ }
@@ -531,8 +317,8 @@ export class CaptureFileReader {
   }
 
   /**
-   * Closes the file (unmaps it). Frames handed out before are invalid: a mapped file's views
-   * become empty. Safe to call twice.
+   * Closes the file; `next()` then returns false. Frames handed out before are no longer
+   * valid. Safe to call twice.
    */
   close(): void {
     this.#done = true;
@@ -542,19 +328,9 @@ export class CaptureFileReader {
       } catch { /* already closed */ }
       this.#file = null;
     }
-    if (this.#mapping !== null) {
-      this.#mapping.unmap();
-      this.#mapping = null;
-      this.#buf = new Uint8Array(0);
-      this.#view = new DataView(this.#buf.buffer);
-      this.#pos = this.#end = this.#size = 0;
-    }
   }
 
-  /**
-   * The reader's buffer (what `frame.buf` is): the whole file when mapped, else the chunk
-   * buffer. Constant until `close()`, which empties it.
-   */
+  /** The reader's buffer (what `frame.buf` is): constant for the reader's life. */
   get buffer(): Uint8Array {
     return this.#buf;
   }
@@ -568,7 +344,6 @@ export class CaptureFileReader {
   }
 
   #fill(n: number): boolean {
-    if (this.#mapping !== null) return this.#readAhead(n);
     if (this.#pos > 0) {
       const rem = this.#end - this.#pos;
       if (rem > 0) this.#buf.copyWithin(0, this.#pos, this.#end);
@@ -589,43 +364,11 @@ export class CaptureFileReader {
     return this.#end - this.#pos >= n;
   }
 
-  /**
-   * Mapped: makes `n` bytes from `#pos` available by moving `#end` at least `READ_AHEAD` bytes
-   * further (up to the end of the file), reading one byte per cache line of what it adds.
-   * The parser's reads depend on each other (a record's length says where the next one
-   * starts), so each cache miss would wait for the one before; these reads do not, so the CPU
-   * overlaps their misses as a copy would, and the parser then finds the bytes in the cache.
-   */
-  #readAhead(n: number): boolean {
-    const size = this.#size;
-    const from = this.#end;
-    let to = Math.max(this.#pos + n, from) + READ_AHEAD;
-    if (to > size) to = size;
-    const b = this.#buf;
-    let sink = 0;
-    for (let i = from; i < to; i += CACHE_LINE) sink |= b[i]!;
-    this.#readAheadSink = sink;
-    this.#end = to;
-    // Frames before `#pos` are no longer valid: their pages can go, a step behind.
-    const upTo = Math.floor(this.#pos / RELEASE_STEP) * RELEASE_STEP - RELEASE_STEP;
-    if (upTo > this.#released) {
-      this.#mapping!.release(this.#released, upTo);
-      this.#released = upTo;
-    }
-    return to - this.#pos >= n;
-  }
-
   /** Skips `n` bytes from `#pos` (possibly beyond the buffer); false when the file ends first. */
   #skip(n: number): boolean {
     const avail = this.#end - this.#pos;
     if (n <= avail) {
       this.#pos += n;
-      return true;
-    }
-    if (this.#mapping !== null) {
-      if (this.#pos + n > this.#size) return false;
-      this.#pos += n;
-      this.#end = this.#pos; // the skipped bytes are not read ahead
       return true;
     }
     const file = this.#file;

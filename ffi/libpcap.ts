@@ -98,22 +98,6 @@ const LIBC_SYMBOLS = {
   poll_sync: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   /** Hot path: (dest, src, n) all as u64; the returned pointer is ignored. */
   memcpy: { parameters: ["u64", "u64", "u64"], result: "void" },
-  // Memory-mapped capture files (file_reader.ts); none of these is on a per-packet path.
-  /** open(path, flags): only without O_CREAT, so the variadic mode is never read. */
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  /**
-   * statx(dirfd, path, flags, mask, struct statx*): with AT_EMPTY_PATH and "" it describes
-   * an open fd, and `struct statx` has one layout on every architecture (glibc >= 2.28).
-   */
-  statx: {
-    parameters: ["i32", "buffer", "i32", "u32", "buffer"],
-    result: "i32",
-    optional: true,
-  },
-  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
-  munmap: { parameters: ["pointer", "usize"], result: "i32" },
-  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libpcap functions this program uses. */
@@ -124,28 +108,6 @@ export interface LibcSymbols {
   poll(fds: Uint8Array, nfds: bigint, timeoutMs: number): Promise<number>;
   poll_sync(fds: Uint8Array, nfds: bigint, timeoutMs: number): number;
   memcpy(dest: bigint, src: bigint, n: bigint): void;
-  open(path: Uint8Array<ArrayBuffer>, flags: number): number;
-  close(fd: number): number;
-  /** Null when this C library has no `statx`. */
-  statx:
-    | ((
-      dirfd: number,
-      path: Uint8Array<ArrayBuffer>,
-      flags: number,
-      mask: number,
-      buf: Uint8Array<ArrayBuffer> | BigUint64Array<ArrayBuffer>,
-    ) => number)
-    | null;
-  mmap(
-    addr: Deno.PointerValue,
-    length: bigint,
-    prot: number,
-    flags: number,
-    fd: number,
-    offset: bigint,
-  ): Deno.PointerValue;
-  munmap(addr: Deno.PointerValue, length: bigint): number;
-  madvise(addr: Deno.PointerValue, length: bigint, advice: number): number;
 }
 
 let pcapLib: LibpcapSymbols | null = null;
@@ -183,7 +145,7 @@ export function libpcap(): LibpcapSymbols {
   );
 }
 
-/** Opens libc (once) and returns the functions this program uses (`poll`, `memcpy`, `mmap` ...). */
+/** Opens libc (once) and returns `poll` and `memcpy`. */
 export function libc(): LibcSymbols {
   if (libcLib !== null) return libcLib;
   const failures: string[] = [];
