@@ -183,11 +183,6 @@ export const BYTES_PER_FLOW = 4 + // hash
   16 + // probe key: protocol and family, ports, first address words
   16; // hash index: 2 entries (hash, slot) of 2 Int32 per flow
 
-function mix(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0x9e3779b1);
-  return (h ^ (h >>> 15)) | 0;
-}
-
 /** The flow table. Create one per capture; feed every decoded packet to {@link update}. */
 export class FlowTable {
   /** Capacity in flows. */
@@ -489,14 +484,22 @@ export class FlowTable {
     b: Uint32Array,
     pb: number,
   ): number {
-    let ha = mix(0x2545f491, a[0]!), hb = mix(0x2545f491, b[0]!);
+    let xa = a[0]!, xb = b[0]!;
     if (fam === 6) {
-      ha = mix(mix(mix(ha, a[1]!), a[2]!), a[3]!);
-      hb = mix(mix(mix(hb, b[1]!), b[2]!), b[3]!);
+      xa ^= Math.imul(a[1]!, 0x27d4eb2f) ^ Math.imul(a[2]!, 0x165667b1) ^
+        Math.imul(a[3]!, 0xd3a2646c);
+      xb ^= Math.imul(b[1]!, 0x27d4eb2f) ^ Math.imul(b[2]!, 0x165667b1) ^
+        Math.imul(b[3]!, 0xd3a2646c);
     }
-    let h = mix((mix(ha, pa) + mix(hb, pb)) | 0, fam | (proto << 8));
-    h ^= h >>> 13;
+    // Each endpoint: its address word(s) and port through one multiply; the sum is symmetric.
+    const ha = Math.imul(xa ^ Math.imul(pa + 0x2545f491, 0x85ebca6b), 0x9e3779b1);
+    const hb = Math.imul(xb ^ Math.imul(pb + 0x2545f491, 0x85ebca6b), 0x9e3779b1);
+    // Finalizer of MurmurHash3 (fmix32) over the sum and the family/protocol.
+    let h = (ha + hb) ^ Math.imul(fam | (proto << 8), 0xcc9e2d51);
+    h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
     return h | 0;
   }
