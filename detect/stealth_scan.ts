@@ -104,7 +104,10 @@ function isStrongKind(kind: number): boolean {
 }
 
 class StealthScanDetector extends WindowedDetector {
-  /** Only TCP packets that start a flow or carry flags other than a bare ACK can be probes. */
+  /**
+   * Only TCP packets that start a flow, lack ACK, or carry SYN with FIN or RST can be probes
+   * ({@link stealthKind} gives -1 for the rest).
+   */
   readonly unusualTcpOnly = true;
   /** Strong probes: key the prober; items its (host, port) targets. */
   private readonly strong: WindowCounter;

@@ -119,10 +119,10 @@ const PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58;
  */
 export interface FlowListener {
   /**
-   * When true, {@link onPacket} is called only for the TCP packets that start a flow or whose
-   * flags among SYN, RST, FIN and ACK are other than ACK alone: the table skips the call for
-   * the ordinary packets of established connections (most of the traffic), which a detector
-   * of odd flag combinations has nothing to do with.
+   * When true, {@link onPacket} is called only for the TCP packets that start a flow, lack
+   * ACK, or carry SYN with FIN or with RST: the table skips the call for the packets every
+   * stack sends on a known connection (ACK, with or without PSH, FIN or RST, and SYN-ACK),
+   * most of the traffic, which a detector of odd flag combinations has nothing to do with.
    */
   readonly unusualTcpOnly?: boolean;
   /** A flow was created by `pkt` (its first packet). */
@@ -168,6 +168,13 @@ export interface FlowTableStats {
   untracked: number;
   /** Capacity (`max_flows`). */
   capacity: number;
+}
+
+/** TCP flags no stack sends on a known connection: no ACK, or SYN with FIN or with RST. */
+function isUnusualTcp(flags: number): boolean {
+  const S = TcpFlag.syn;
+  return (flags & TcpFlag.ack) === 0 || (flags & (S | TcpFlag.fin)) === (S | TcpFlag.fin) ||
+    (flags & (S | TcpFlag.rst)) === (S | TcpFlag.rst);
 }
 
 /** Bytes preallocated per flow record (all typed arrays, including the hash index at load ≤ 0.5). */
@@ -420,11 +427,7 @@ export class FlowTable {
     const ls = this.packetListeners;
     for (let i = 0; i < ls.length; i++) ls[i]!.onPacket!(this, f, pkt, fromInitiator, isNew);
     const us = this.unusualTcpListeners;
-    if (
-      us.length > 0 && proto === PROTO_TCP &&
-      (isNew ||
-        (tcpFlags & (TcpFlag.ack | TcpFlag.syn | TcpFlag.rst | TcpFlag.fin)) !== TcpFlag.ack)
-    ) {
+    if (us.length > 0 && proto === PROTO_TCP && (isNew || isUnusualTcp(tcpFlags))) {
       for (let i = 0; i < us.length; i++) us[i]!.onPacket!(this, f, pkt, fromInitiator, isNew);
     }
     return f;
