@@ -114,6 +114,23 @@ export class OpQueue {
   }
 }
 
+/**
+ * The queueing half of the backend lifecycle, the same for every backend: `ban` and `unban`
+ * only queue (the last operation on an address wins); the backend's `commit` applies the queue.
+ */
+export abstract class QueuedBackend {
+  protected readonly queue: OpQueue = new OpQueue();
+  ban(ip: string, durationS: number, reason: string, kind: BanKind = "ban"): void {
+    this.queue.push({ op: "add", ip: canonicalTarget(ip, kind), kind, durationS, reason });
+  }
+  unban(ip: string, kind: BanKind = "ban"): void {
+    this.queue.push({ op: "remove", ip: canonicalTarget(ip, kind), kind });
+  }
+  pending(): number {
+    return this.queue.size;
+  }
+}
+
 interface MemoryElement {
   kind: BanKind;
   ip: string;
@@ -127,10 +144,9 @@ interface MemoryElement {
  * In-memory backend for tests and simulation: behaves like a set with timeouts, on an
  * injectable clock (milliseconds).
  */
-export class MemoryBackend implements FirewallBackend {
+export class MemoryBackend extends QueuedBackend implements FirewallBackend {
   readonly name = "memory" as const;
   readonly description = "memory (no firewall changes)";
-  #queue = new OpQueue();
   #elements = new Map<string, MemoryElement>();
   #now: () => number;
   /** Every committed batch, for tests. */
@@ -138,24 +154,16 @@ export class MemoryBackend implements FirewallBackend {
   started = false;
 
   constructor(opts: { nowMs?: () => number } = {}) {
+    super();
     this.#now = opts.nowMs ?? Date.now;
   }
   start(): Promise<void> {
     this.started = true;
     return Promise.resolve();
   }
-  ban(ip: string, durationS: number, reason: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "add", ip: canonicalTarget(ip, kind), kind, durationS, reason });
-  }
-  unban(ip: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "remove", ip: canonicalTarget(ip, kind), kind });
-  }
-  pending(): number {
-    return this.#queue.size;
-  }
   commit(): Promise<CommitResult> {
     const t0 = performance.now();
-    const ops = this.#queue.take();
+    const ops = this.queue.take();
     if (ops.length > 0) this.batches.push(ops);
     for (const op of ops) {
       const key = `${op.kind} ${op.ip}`;
@@ -205,15 +213,15 @@ export class MemoryBackend implements FirewallBackend {
  * Dry-run backend: records and logs what it would do, changes nothing, lists nothing (the
  * kernel is not read either, so a dry run needs no privilege).
  */
-export class DryRunBackend implements FirewallBackend {
+export class DryRunBackend extends QueuedBackend implements FirewallBackend {
   readonly name = "dry-run" as const;
   readonly description = "dry-run (decides and logs, changes nothing)";
-  #queue = new OpQueue();
   #log: (line: string) => void;
   /** Every line logged, for tests. */
   readonly lines: string[] = [];
 
   constructor(opts: { log?: (line: string) => void } = {}) {
+    super();
     this.#log = opts.log ?? ((l) => console.error(l));
   }
   #say(line: string) {
@@ -224,17 +232,8 @@ export class DryRunBackend implements FirewallBackend {
     this.#say("dry-run: would create table inet pcap_ts (or ipset sets) if missing");
     return Promise.resolve();
   }
-  ban(ip: string, durationS: number, reason: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "add", ip: canonicalTarget(ip, kind), kind, durationS, reason });
-  }
-  unban(ip: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "remove", ip: canonicalTarget(ip, kind), kind });
-  }
-  pending(): number {
-    return this.#queue.size;
-  }
   commit(): Promise<CommitResult> {
-    const ops = this.#queue.take();
+    const ops = this.queue.take();
     for (const op of ops) {
       this.#say(
         op.op === "add"

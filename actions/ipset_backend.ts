@@ -13,14 +13,12 @@
 import {
   type BanEntry,
   BanError,
-  type BanKind,
-  canonicalTarget,
   type CommitResult,
   type FirewallBackend,
   type FirewallOp,
   isPermissionError,
   NOT_PERMITTED,
-  OpQueue,
+  QueuedBackend,
 } from "./firewall.ts";
 import { type CommandResult, type CommandRunner, runCommand } from "./firewall_runner.ts";
 import {
@@ -49,13 +47,13 @@ function failure(what: string, r: CommandResult): BanError {
 }
 
 /** The iptables + ipset backend. */
-export class IpsetBackend implements FirewallBackend {
+export class IpsetBackend extends QueuedBackend implements FirewallBackend {
   readonly name = "iptables" as const;
   readonly description = "iptables + ipset (sets pcap_ts_ban4/6, chains pcap_ts_input/output)";
   #run: CommandRunner;
-  #queue = new OpQueue();
 
   constructor(opts: { runner?: CommandRunner } = {}) {
+    super();
     this.#run = opts.runner ?? runCommand;
   }
 
@@ -84,19 +82,10 @@ export class IpsetBackend implements FirewallBackend {
       }
     }
   }
-  ban(ip: string, durationS: number, reason: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "add", ip: canonicalTarget(ip, kind), kind, durationS, reason });
-  }
-  unban(ip: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "remove", ip: canonicalTarget(ip, kind), kind });
-  }
-  pending(): number {
-    return this.#queue.size;
-  }
   /** One `ipset restore -exist` for the whole queue; on failure each operation is retried alone. */
   async commit(): Promise<CommitResult> {
     const t0 = performance.now();
-    const ops = this.#queue.take();
+    const ops = this.queue.take();
     if (ops.length === 0) return { applied: 0, failed: [], ms: 0 };
     const r = await this.#run(ipsetRestoreArgv(), ipsetOpsText(ops));
     if (r.code === 0) return { applied: ops.length, failed: [], ms: performance.now() - t0 };

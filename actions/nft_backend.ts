@@ -13,14 +13,12 @@ import { Libnftables, type NftRunResult } from "../ffi/libnftables.ts";
 import {
   type BanEntry,
   BanError,
-  type BanKind,
-  canonicalTarget,
   type CommitResult,
   type FirewallBackend,
   type FirewallOp,
   isPermissionError,
   NOT_PERMITTED,
-  OpQueue,
+  QueuedBackend,
 } from "./firewall.ts";
 import { type CommandRunner, runCommand } from "./firewall_runner.ts";
 import {
@@ -105,12 +103,12 @@ function tableMissing(r: NftRunResult): boolean {
 }
 
 /** The nftables backend. */
-export class NftablesBackend implements FirewallBackend {
+export class NftablesBackend extends QueuedBackend implements FirewallBackend {
   readonly name = "nftables" as const;
   #exec: NftExecutor;
-  #queue = new OpQueue();
 
   constructor(exec: NftExecutor = defaultNftExecutor()) {
+    super();
     this.#exec = exec;
   }
   get description(): string {
@@ -120,15 +118,6 @@ export class NftablesBackend implements FirewallBackend {
     const r = await this.#exec.run(nftSetupBatch());
     if (!r.ok) throw nftFailure("Cannot create table inet pcap_ts", r);
   }
-  ban(ip: string, durationS: number, reason: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "add", ip: canonicalTarget(ip, kind), kind, durationS, reason });
-  }
-  unban(ip: string, kind: BanKind = "ban"): void {
-    this.#queue.push({ op: "remove", ip: canonicalTarget(ip, kind), kind });
-  }
-  pending(): number {
-    return this.#queue.size;
-  }
   /**
    * Applies the queue as one transaction. If the batch fails (a permission error, a table
    * deleted by someone else), each operation is retried alone so one bad element cannot
@@ -136,7 +125,7 @@ export class NftablesBackend implements FirewallBackend {
    */
   async commit(): Promise<CommitResult> {
     const t0 = performance.now();
-    const ops = this.#queue.take();
+    const ops = this.queue.take();
     if (ops.length === 0) return { applied: 0, failed: [], ms: 0 };
     const r = await this.#exec.run(nftOpsBatch(ops));
     if (r.ok) return { applied: ops.length, failed: [], ms: performance.now() - t0 };
