@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { SuppressionSummary } from "./suppress.ts";
 import type { Alert, Evidence } from "../detect/alert.ts";
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
@@ -95,6 +96,24 @@ export function banEventToEve(e: BanEvent): EveEvent {
     timestamp: eveTimestamp(e.ts),
     event_type: "ban",
     ban: { ip: e.ip, action: e.action, duration_s: e.durationS, reason: e.reason },
+  };
+}
+
+/** Repeats that suppression held back, as an EVE `suppressed` event. */
+export function suppressionToEve(s: SuppressionSummary): EveEvent {
+  return {
+    timestamp: eveTimestamp(s.lastTs),
+    event_type: "suppressed",
+    suppressed: {
+      detector: s.detector,
+      offender: s.offender,
+      target: s.target,
+      signature: s.signature,
+      count: s.count,
+      reason: s.reason,
+      first: eveTimestamp(s.firstTs),
+      last: eveTimestamp(s.lastTs),
+    },
   };
 }
 

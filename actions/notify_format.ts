@@ -7,7 +7,7 @@
  */
 
 import type { Alert, Evidence, Severity } from "../detect/alert.ts";
-import { banEventToEve, eveTimestamp } from "./eve.ts";
+import { banEventToEve, eveTimestamp, suppressionToEve } from "./eve.ts";
 import { sanitizeText } from "./sanitize.ts";
 import type { SuppressionSummary } from "./suppress.ts";
 
@@ -253,18 +253,7 @@ export function formatSuppression(s: SuppressionSummary): NotifyMessage {
     title,
     body: `${title}\n${detail}\nFrom ${isoTime(s.firstTs)} to ${isoTime(s.lastTs)}`,
     line: `${title} (${detail})`,
-    json: sanitizeJson({
-      timestamp: eveTimestamp(s.lastTs),
-      event_type: "suppressed",
-      suppressed: {
-        detector: s.detector,
-        offender: s.offender,
-        target: s.target,
-        signature: s.signature,
-        count: s.count,
-        reason: s.reason,
-      },
-    }) as Record<string, unknown>,
+    json: sanitizeJson(suppressionToEve(s)) as Record<string, unknown>,
     fields: {
       detector: clean(s.detector, 60),
       offender: clean(s.offender, 64),

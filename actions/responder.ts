@@ -8,7 +8,13 @@
 import type { Alert } from "../detect/alert.ts";
 import type { BanEvent as ManagerBanEvent, BanManager, RefusalEvent } from "./ban_manager.ts";
 import type { ConsoleReporter } from "./console.ts";
-import { alertToEve, banEventToEve, eveTimestamp, type EveWriter } from "./eve.ts";
+import {
+  alertToEve,
+  banEventToEve,
+  eveTimestamp,
+  type EveWriter,
+  suppressionToEve,
+} from "./eve.ts";
 import type { Notifier } from "./notify.ts";
 import { decide, type ResponseRule } from "./policy.ts";
 import type { SuppressionSummary, Suppressor } from "./suppress.ts";
@@ -152,19 +158,7 @@ export class Responder {
   }
 
   #summary(s: SuppressionSummary): void {
-    this.#p.eve?.write({
-      timestamp: eveTimestamp(s.lastTs),
-      event_type: "suppressed",
-      suppressed: {
-        detector: s.detector,
-        offender: s.offender,
-        target: s.target,
-        signature: s.signature,
-        count: s.count,
-        first: eveTimestamp(s.firstTs),
-        last: eveTimestamp(s.lastTs),
-      },
-    });
+    this.#p.eve?.write(suppressionToEve(s));
     this.#p.notifier?.suppressed(s);
   }
 }
