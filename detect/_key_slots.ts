@@ -10,6 +10,8 @@
  * @module
  */
 
+import { removeFromHashIndex } from "../flow/_hash_index.ts";
+
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
   return (h ^ (h >>> 15)) | 0;
@@ -128,24 +130,7 @@ export class KeySlots {
 
   private remove(s: number): void {
     this.unlink(s);
-    // Backward-shift deletion from the hash index.
-    const index = this.index, mask = this.mask;
-    let i = hashKey(this.rec[2 * s]!) & mask;
-    while (index[2 * i + 1] !== s + 1) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const v = index[2 * j + 1]!;
-      if (v === 0) break;
-      const hj = index[2 * j]!, k = hj & mask;
-      // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
-      if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
-      index[2 * i] = hj;
-      index[2 * i + 1] = v;
-      i = j;
-    }
-    index[2 * i] = 0;
-    index[2 * i + 1] = 0;
+    removeFromHashIndex(this.index, this.mask, hashKey(this.rec[2 * s]!), s);
     this.links[2 * s + 1] = this.freeHead;
     this.freeHead = s;
     this.count--;

@@ -22,6 +22,7 @@
 
 import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import type { FlowConfig } from "./config.ts";
+import { removeFromHashIndex } from "./_hash_index.ts";
 
 /** Result of a connection attempt (TCP handshake, UDP datagram, ICMP echo request). */
 export const Outcome = {
@@ -840,24 +841,7 @@ export class FlowTable {
     for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, reason, now);
     if (this.outcome[f] === Outcome.pending) this.pendUnlink(f);
     this.lruUnlink(f);
-    // Backward-shift deletion from the hash index.
-    const index = this.index, mask = this.mask;
-    let i = this.hash[f]! & mask;
-    while (index[2 * i + 1] !== f + 1) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const v = index[2 * j + 1]!;
-      if (v === 0) break;
-      const hj = index[2 * j]!, k = hj & mask;
-      // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
-      if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
-      index[2 * i] = hj;
-      index[2 * i + 1] = v;
-      i = j;
-    }
-    index[2 * i] = 0;
-    index[2 * i + 1] = 0;
+    removeFromHashIndex(this.index, this.mask, this.hash[f]!, f);
     this.family[f] = 0;
     this.outcome[f] = Outcome.none;
     this.lruNext[f] = this.freeHead;

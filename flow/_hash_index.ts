@@ -1,0 +1,36 @@
+/**
+ * The open-addressing index shared by the flow table and the detectors' key slots: an
+ * `Int32Array` of entries `[hash, slot + 1]` (slot + 1 = 0: empty), linear probing over a
+ * power-of-two number of entries.
+ *
+ * @module
+ */
+
+/**
+ * Removes the entry for `slot` (whose key hashes to `hash`) by backward-shift deletion, so
+ * that no tombstones are left and every remaining key stays reachable from its home entry.
+ * The entry must be in the index.
+ */
+export function removeFromHashIndex(
+  index: Int32Array,
+  mask: number,
+  hash: number,
+  slot: number,
+): void {
+  let i = hash & mask;
+  while (index[2 * i + 1] !== slot + 1) i = (i + 1) & mask;
+  let j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    const v = index[2 * j + 1]!;
+    if (v === 0) break;
+    const hj = index[2 * j]!, k = hj & mask;
+    // Skip entries whose home slot lies cyclically in (i, j]: they must not move.
+    if (i <= j ? (i < k && k <= j) : (i < k || k <= j)) continue;
+    index[2 * i] = hj;
+    index[2 * i + 1] = v;
+    i = j;
+  }
+  index[2 * i] = 0;
+  index[2 * i + 1] = 0;
+}
