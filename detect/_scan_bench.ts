@@ -16,6 +16,7 @@
 import { LayerBit, Packet, TcpFlag } from "../decode/packet.ts";
 import { defaultFlowConfig } from "../flow/config.ts";
 import { Engine } from "./engine.ts";
+import { fillFloodProbe } from "../flow/_flood.ts";
 
 const PROBES = Number(Deno.args[0] ?? "1000000");
 const RUNS = Number(Deno.args[1] ?? "7");
@@ -69,43 +70,8 @@ function synRst(e: Engine, p: Packet): number {
 }
 
 function flood(e: Engine, p: Packet): number {
-  if (p.buf.length < 42) p.buf = new Uint8Array(42);
   for (let i = 0; i < PROBES; i++) {
-    const ts = 1_000 + i * 0.00001;
-    const kind = i % 5;
-    const src = rand() | 0x01000000;
-    p.payloadLen = 0;
-    if (kind <= 1) {
-      tcp4(p, ts, src, rand() & 0xffff, LOCAL, rand() & 0x3ff, kind === 0 ? TcpFlag.syn : 0);
-    } else {
-      p.ts = ts;
-      p.len = 60;
-      if (kind === 4) {
-        p.layers = LayerBit.ethernet | LayerBit.arp;
-        p.arp.op = 1;
-        p.arp.protocolType = 0x0800;
-        p.arp.protocolLen = 4;
-        p.arp.senderIp = src;
-        p.arp.targetIp = rand();
-        p.arp.senderMacOffset = 22;
-      } else {
-        p.layers = LayerBit.ethernet | LayerBit.ipv4;
-        p.ip.src[0] = src;
-        p.ip.dst[0] = LOCAL;
-        if (kind === 2) {
-          p.layers |= LayerBit.udp;
-          p.ip.protocol = 17;
-          p.udp.srcPort = rand() & 0xffff;
-          p.udp.dstPort = rand() & 0x3ff;
-        } else {
-          p.layers |= LayerBit.icmpv4;
-          p.ip.protocol = 1;
-          p.icmp.type = 8;
-          p.icmp.code = 0;
-          p.icmp.id = rand() & 0xffff;
-        }
-      }
-    }
+    fillFloodProbe(p, i, 1_000 + i * 0.00001, rand() | 0x01000000, LOCAL, rand);
     e.onPacket(p);
   }
   return PROBES;

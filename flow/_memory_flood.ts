@@ -9,7 +9,8 @@
  * @module
  */
 
-import { LayerBit, Packet, TcpFlag } from "../decode/packet.ts";
+import { Packet } from "../decode/packet.ts";
+import { fillFloodProbe } from "./_flood.ts";
 import { defaultFlowConfig } from "./config.ts";
 import { BYTES_PER_FLOW } from "./table.ts";
 import { Engine } from "../detect/engine.ts";
@@ -32,42 +33,7 @@ const MB = 1024 * 1024;
   const rand = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
   for (let i = 0; i < SOURCES; i++) {
     const ts = 1_000 + i * 0.00001; // 100 k packets/s of capture time
-    p.ts = ts;
-    p.len = 60;
-    const kind = i % 5;
-    const src = rand() | 0x01000000;
-    if (kind === 4) {
-      p.layers = LayerBit.ethernet | LayerBit.arp;
-      p.arp.op = 1;
-      p.arp.protocolType = 0x0800;
-      p.arp.protocolLen = 4;
-      p.arp.senderIp = src;
-      p.arp.targetIp = rand();
-      p.buf = p.buf.length >= 42 ? p.buf : new Uint8Array(42);
-      p.arp.senderMacOffset = 22;
-    } else {
-      p.layers = LayerBit.ethernet | LayerBit.ipv4;
-      p.ip.src[0] = src;
-      p.ip.dst[0] = 0x0a000001;
-      if (kind <= 1) {
-        p.layers |= LayerBit.tcp;
-        p.ip.protocol = 6;
-        p.tcp.srcPort = rand() & 0xffff;
-        p.tcp.dstPort = rand() & 0x3ff;
-        p.tcp.flags = kind === 0 ? TcpFlag.syn : 0;
-      } else if (kind === 2) {
-        p.layers |= LayerBit.udp;
-        p.ip.protocol = 17;
-        p.udp.srcPort = rand() & 0xffff;
-        p.udp.dstPort = rand() & 0x3ff;
-      } else {
-        p.layers |= LayerBit.icmpv4;
-        p.ip.protocol = 1;
-        p.icmp.type = 8;
-        p.icmp.code = 0;
-        p.icmp.id = rand() & 0xffff;
-      }
-    }
+    fillFloodProbe(p, i, ts, rand() | 0x01000000, 0x0a000001, rand);
     engine.onPacket(p);
     if ((i & 0xffff) === 0) peak = Math.max(peak, Deno.memoryUsage().rss);
   }
