@@ -31,6 +31,7 @@ import { BanManager } from "./actions/ban_manager.ts";
 import { notifierFromConfig } from "./actions/notify_config.ts";
 import type { Notifier } from "./actions/notify.ts";
 import { Responder } from "./actions/responder.ts";
+import { ownAddresses } from "./actions/safety.ts";
 import { bansFlush, bansList, bansUnban } from "./actions/ban_cli.ts";
 import type { CaptureStats } from "./ffi/live.ts";
 
@@ -252,14 +253,6 @@ async function analyseFile(path: string, cmd: AnalyseCommand, config: Config): P
   return ExitCode.ok;
 }
 
-function hostAddresses(): string[] {
-  try {
-    return [...new Set(Deno.networkInterfaces().map((i) => i.address.split("%")[0]!))];
-  } catch {
-    return [];
-  }
-}
-
 async function analyseLive(cmd: AnalyseCommand, config: Config): Promise<number> {
   let device = config.capture.interface;
   if (device === "") {
@@ -338,7 +331,7 @@ async function analyseLive(cmd: AnalyseCommand, config: Config): Promise<number>
         type: "start",
         device,
         config,
-        localAddresses: hostAddresses(),
+        localAddresses: ownAddresses(),
         dump: dumpFormat(cmd, config),
         stopFlag,
       };

@@ -110,14 +110,21 @@ async function readOr(path: string): Promise<string> {
   }
 }
 
+/**
+ * This host's own addresses (every interface, IPv6 zone removed, no repeats). Without
+ * --allow-sys the list is empty; loopback and link-local are still refused by the guard.
+ */
+export function ownAddresses(): string[] {
+  try {
+    return [...new Set(Deno.networkInterfaces().map((i) => i.address.replace(/%.*$/, "")))];
+  } catch {
+    return [];
+  }
+}
+
 /** Reads this host's own addresses, gateways and DNS resolvers. Missing sources give []. */
 export async function readHostAddresses(): Promise<HostAddresses> {
-  let own: string[] = [];
-  try {
-    own = Deno.networkInterfaces().map((i) => i.address.replace(/%.*$/, ""));
-  } catch {
-    // Without --allow-sys the list stays empty; loopback and link-local are still refused.
-  }
+  const own = ownAddresses();
   const gateways = [
     ...parseProcRoute(await readOr("/proc/net/route")),
     ...parseProcIpv6Route(await readOr("/proc/net/ipv6_route")),
