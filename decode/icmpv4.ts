@@ -5,10 +5,9 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setTruncated } from "./_problem.ts";
-import { decodeIcmpQuote } from "./icmp_quote.ts";
+import { fillIcmpHeader, ICMP_HEADER_LEN } from "./_icmp_header.ts";
 
-/** Bytes of an ICMP header (type, code, checksum and the 4-byte rest of header). */
-export const ICMP_HEADER_LEN = 8;
+export { ICMP_HEADER_LEN };
 
 /** ICMPv4 types pcap_ts names. */
 export const Icmpv4Type = {
@@ -28,6 +27,11 @@ export function isIcmpv4Error(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
+/** True for the ICMPv4 types carrying an identifier and sequence: echo, timestamp (0, 8, 13, 14). */
+function isIcmpv4Echo(type: number): boolean {
+  return type === 0 || type === 8 || type === 13 || type === 14;
+}
+
 /** Decodes an ICMPv4 header at `o` (`icmpv4.truncated` below 8 bytes). */
 export function decodeIcmpv4(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
   const avail = end - o;
@@ -35,23 +39,5 @@ export function decodeIcmpv4(buf: Uint8Array, o: number, end: number, pkt: Packe
     setTruncated(pkt, "icmpv4", ICMP_HEADER_LEN, avail, o);
     return;
   }
-  const icmp = pkt.icmp;
-  const type = buf[o]!;
-  icmp.type = type;
-  icmp.code = buf[o + 1]!;
-  icmp.checksum = (buf[o + 2]! << 8) | buf[o + 3]!;
-  if (type === 0 || type === 8 || type === 13 || type === 14) {
-    icmp.id = (buf[o + 4]! << 8) | buf[o + 5]!;
-    icmp.seq = (buf[o + 6]! << 8) | buf[o + 7]!;
-  } else {
-    icmp.id = 0;
-    icmp.seq = 0;
-  }
-  pkt.layers |= LayerBit.icmpv4;
-  pkt.l4Offset = o;
-  pkt.payloadOffset = o + ICMP_HEADER_LEN;
-  pkt.payloadLen = avail - ICMP_HEADER_LEN;
-  if (isIcmpv4Error(type) && decodeIcmpQuote(buf, o + ICMP_HEADER_LEN, end, icmp.quoted)) {
-    pkt.layers |= LayerBit.icmpQuote;
-  }
+  fillIcmpHeader(buf, o, end, pkt, LayerBit.icmpv4, isIcmpv4Echo, isIcmpv4Error);
 }

@@ -5,8 +5,7 @@
  */
 import { LayerBit, type Packet } from "./packet.ts";
 import { setTruncated } from "./_problem.ts";
-import { decodeIcmpQuote } from "./icmp_quote.ts";
-import { ICMP_HEADER_LEN } from "./icmpv4.ts";
+import { fillIcmpHeader, ICMP_HEADER_LEN } from "./_icmp_header.ts";
 
 /** ICMPv6 types pcap_ts names. */
 export const Icmpv6Type = {
@@ -28,6 +27,11 @@ export function isIcmpv6Error(type: number): boolean {
   return type >= 1 && type <= 4;
 }
 
+/** True for the ICMPv6 types carrying an identifier and sequence: echo (128, 129). */
+function isIcmpv6Echo(type: number): boolean {
+  return type === 128 || type === 129;
+}
+
 /** Decodes an ICMPv6 header at `o` (`icmpv6.truncated` below 8 bytes). */
 export function decodeIcmpv6(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
   const avail = end - o;
@@ -35,23 +39,5 @@ export function decodeIcmpv6(buf: Uint8Array, o: number, end: number, pkt: Packe
     setTruncated(pkt, "icmpv6", ICMP_HEADER_LEN, avail, o);
     return;
   }
-  const icmp = pkt.icmp;
-  const type = buf[o]!;
-  icmp.type = type;
-  icmp.code = buf[o + 1]!;
-  icmp.checksum = (buf[o + 2]! << 8) | buf[o + 3]!;
-  if (type === 128 || type === 129) {
-    icmp.id = (buf[o + 4]! << 8) | buf[o + 5]!;
-    icmp.seq = (buf[o + 6]! << 8) | buf[o + 7]!;
-  } else {
-    icmp.id = 0;
-    icmp.seq = 0;
-  }
-  pkt.layers |= LayerBit.icmpv6;
-  pkt.l4Offset = o;
-  pkt.payloadOffset = o + ICMP_HEADER_LEN;
-  pkt.payloadLen = avail - ICMP_HEADER_LEN;
-  if (isIcmpv6Error(type) && decodeIcmpQuote(buf, o + ICMP_HEADER_LEN, end, icmp.quoted)) {
-    pkt.layers |= LayerBit.icmpQuote;
-  }
+  fillIcmpHeader(buf, o, end, pkt, LayerBit.icmpv6, isIcmpv6Echo, isIcmpv6Error);
 }
