@@ -7,7 +7,12 @@
  */
 
 import type { Alert, Evidence, Severity } from "../detect/alert.ts";
-import { banEventToEve, eveTimestamp, suppressionToEve } from "./eve.ts";
+import {
+  type BanEvent as EveBanEvent,
+  banEventToEve,
+  eveTimestamp,
+  suppressionToEve,
+} from "./eve.ts";
 import { sanitizeText } from "./sanitize.ts";
 import type { SuppressionSummary } from "./suppress.ts";
 
@@ -36,14 +41,8 @@ export interface NotifyMessage {
   readonly fields: Readonly<Record<string, string>>;
 }
 
-/** A ban event as the ban manager reports it. */
-export interface BanEvent {
-  readonly ts: number;
-  readonly ip: string;
-  readonly action: "add" | "remove";
-  /** Null for a ban without expiry or for a removal. */
-  readonly durationS: number | null;
-  readonly reason: string;
+/** A ban event as notifications receive it: the EVE ban event, with the alert's severity. */
+export interface BanEvent extends Readonly<EveBanEvent> {
   /** Severity of the alert that caused the ban; 2 when unknown. */
   readonly severity?: Severity;
 }
