@@ -13,7 +13,6 @@
 
 /// <reference lib="deno.worker" />
 
-import { setImmediate } from "node:timers";
 import { LiveCapture, newFrame } from "./ffi/mod.ts";
 import { Analyzer, type AnalyzerStats } from "./pipeline.ts";
 import type { Alert } from "./detect/alert.ts";
@@ -39,7 +38,7 @@ export type WorkerMessage =
   | { type: "stats"; ts: number; analyzer: AnalyzerStats; capture: CaptureStats }
   | { type: "done"; analyzer: AnalyzerStats; capture: CaptureStats };
 
-/** Frames drained before the loop checks the stop flag, posts and yields. */
+/** Frames drained before the loop checks the stop flag and posts. */
 const DRAIN_BATCH = 4096;
 /** Most dump lines held before they are posted (DESIGN.md: 1024+ records a message). */
 const DUMP_BATCH = 1024;
@@ -50,9 +49,8 @@ const POST_INTERVAL_MS = 100;
 const TICK_INTERVAL_MS = 1000;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
-const yieldNow = () => new Promise<void>((ok) => setImmediate(ok));
 
-async function capture(start: WorkerStart): Promise<void> {
+function capture(start: WorkerStart): void {
   const stop = new Int32Array(start.stopFlag);
   const c = start.config.capture;
   let cap: LiveCapture;
@@ -114,8 +112,9 @@ async function capture(start: WorkerStart): Promise<void> {
         post({ type: "stats", ts: wall / 1000, analyzer: analyzer.stats(), capture: cap.stats() });
         lastStats = wall;
       }
-      if (n === 0) await cap.waitReadable(IDLE_POLL_MS);
-      else await yieldNow();
+      // This thread is the capture's own: it waits in poll on it (one system call a wake-up,
+      // no thread hand-off, no promise) and never needs its event loop after the start.
+      if (n === 0) cap.waitReadableSync(IDLE_POLL_MS);
     }
     // Drain what is already captured, then end every flow.
     while (cap.next(frame)) analyzer.onFrame(frame);
@@ -133,6 +132,10 @@ async function capture(start: WorkerStart): Promise<void> {
 
 self.onmessage = (e: MessageEvent<WorkerStart>) => {
   if (e.data?.type === "start") {
-    capture(e.data).finally(() => self.close());
+    try {
+      capture(e.data);
+    } finally {
+      self.close();
+    }
   }
 };

@@ -358,20 +358,18 @@ registerSection({
       /** One replay captured by pcap_ts's LiveCapture. */
       const oursOnce = async (mode: "immediate" | "buffered") => {
         const child = net.spawn(net.nsB, ["deno", "run", "--allow-all", helper, net.ifB, mode], {
-          stdin: "piped",
           stdout: "piped",
           stderr: "piped",
         });
         const rd = child.stdout.getReader();
         let out = await readUntil(rd, "ready\n");
         const sent = await replay();
-        await new Promise((ok) => setTimeout(ok, 500));
-        await child.stdin.close();
+        // The helper ends by itself once the link has been quiet for a second.
         out = await readUntil(rd, null, out);
         await child.status;
         const rep = JSON.parse(out.slice(out.indexOf("ready\n") + 6)) as DrainReport;
         return {
-          pps: rep.packets / Math.max(rep.cpuSeconds, 0.01),
+          pps: rep.packets / Math.max(rep.cpuSeconds, 1e-4),
           extra: {
             sent: sent.sent,
             senderPps: Math.round(sent.pps),
@@ -408,13 +406,13 @@ registerSection({
         const captured = Number(/(\d+) packets? captured/.exec(err)?.[1] ?? NaN);
         const dropped = Number(/(\d+) packets? dropped by kernel/.exec(err)?.[1] ?? NaN);
         return {
-          pps: captured / Math.max(cpu, 0.01),
+          pps: captured / Math.max(cpu, 1e-4),
           extra: {
             sent: sent.sent,
             senderPps: Math.round(sent.pps),
             received: captured,
             dropped,
-            cpuSeconds: Math.round(cpu * 100) / 100,
+            cpuSeconds: Math.round(cpu * 10000) / 10000,
           },
         };
       };

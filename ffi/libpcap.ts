@@ -94,7 +94,7 @@ const PCAP_SYMBOLS = {
 const LIBC_SYMBOLS = {
   /** Idle waits only: runs on another thread so the event loop never stalls. */
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
-  /** The same `poll`, on the calling thread: only with a timeout of 0 or 1 ms, when busy. */
+  /** The same `poll`, on the calling thread: busy waits of 0-1 ms, or on a thread of its own. */
   poll_sync: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   /** Hot path: (dest, src, n) all as u64; the returned pointer is ignored. */
   memcpy: { parameters: ["u64", "u64", "u64"], result: "void" },
@@ -203,11 +203,24 @@ function bigLength(n: number): bigint {
 
 /** `sizeof(struct pcap_pkthdr)` on x86-64 Linux: tv_sec 8, tv_usec 8, caplen 4, len 4. */
 export const PKTHDR_SIZE = 24;
-const PKTHDR_SIZE_BIG = 24n;
+
+/**
+ * After this many moves of libpcap's header or packet buffer, a handle stops viewing them in
+ * place and copies every packet instead (a libpcap that hands out a new address per packet).
+ */
+export const MAX_REMAPS = 64;
 
 /**
  * A libpcap handle (`pcap_t*`) read through the fast path. Used by live captures and by
  * libpcap-read files; owns the handle until `close()`.
+ *
+ * Zero copy: `pcap_next_ex` hands out the same two addresses packet after packet (its
+ * `pcap_pkthdr` inside the `pcap_t`, and one packet buffer: on Linux the copy it makes out of
+ * the ring, for files its read buffer). The handle views both in place through one
+ * `ArrayBuffer` each, made when an address is first seen, so a packet costs one FFI call and
+ * four integer compares, and nothing is allocated. Should libpcap move a buffer (a file's
+ * buffer grows for a bigger packet), the view is made again; after {@link MAX_REMAPS} moves
+ * the handle falls back to copying each packet into a buffer of its own.
  */
 export class PcapHandle {
   /** The `pcap_t*`. */
@@ -227,17 +240,28 @@ export class PcapHandle {
   readonly #handle: bigint;
   /** Out-params of pcap_next_ex: [header pointer, data pointer]. */
   readonly #outs = new BigUint64Array(2);
+  /** The same out-params as 32-bit words: header low, high, data low, high. */
+  readonly #outWords = new Uint32Array(this.#outs.buffer);
   readonly #outsHdr: bigint;
   readonly #outsData: bigint;
-  /** The copied pcap_pkthdr. */
-  readonly #hdr = new Uint32Array(PKTHDR_SIZE / 4);
-  readonly #hdrAddr: bigint;
-  /** The copied packet: one constant buffer, `frame.buf` of every frame. */
-  readonly buffer: Uint8Array;
-  readonly #bufAddr: bigint;
+  /** libpcap's `pcap_pkthdr`, viewed in place; and the address it was viewed at. */
+  #hdr = new Uint32Array(PKTHDR_SIZE / 4);
+  #hdrLo = -1;
+  #hdrHi = -1;
+  /** libpcap's packet buffer, viewed in place (its length: the largest caplen seen there). */
+  #data = new Uint8Array(0);
+  #dataLo = -1;
+  #dataHi = -1;
+  #remaps = 0;
+  readonly #maxRemaps: number;
+  /** Copy mode (after too many remaps): our own buffer and its address. */
+  #copy: Uint8Array | null = null;
+  #copyAddr = 0n;
   #closed = false;
 
-  constructor(pointer: Deno.PointerObject, nanoTimestamps: boolean) {
+  /** `maxRemaps`: moves tolerated before copying (default {@link MAX_REMAPS}; 0: always copy). */
+  constructor(pointer: Deno.PointerObject, nanoTimestamps: boolean, maxRemaps = MAX_REMAPS) {
+    this.#maxRemaps = maxRemaps;
     this.#lib = libpcap();
     const c = libc();
     this.#memcpy = c.memcpy;
@@ -246,31 +270,39 @@ export class PcapHandle {
     this.#handle = BigInt(Deno.UnsafePointer.value(pointer));
     this.linkType = this.#lib.pcap_datalink(pointer);
     this.nanoTimestamps = nanoTimestamps;
-    const snap = this.#lib.pcap_snapshot(pointer);
-    // Room for the largest frame libpcap may hand over (its snapshot, at most 256 KiB).
-    this.buffer = new Uint8Array(Math.max(65536, Math.min(snap > 0 ? snap : 262144, 262144)));
     this.#outsHdr = addressOf(this.#outs);
     this.#outsData = this.#outsHdr + 8n;
-    this.#hdrAddr = addressOf(this.#hdr);
-    this.#bufAddr = addressOf(this.buffer);
   }
 
   /**
-   * Reads the next packet into `frame` (bytes copied into `this.buffer`). Returns true for a
-   * packet; false when none is waiting (non-blocking live), at the end of a file, or on an
-   * error (then `error` is set).
+   * Reads the next packet into `frame`. Returns true for a packet; false when none is waiting
+   * (non-blocking live), at the end of a file, or on an error (then `error` is set).
+   *
+   * `frame.buf` is libpcap's own buffer: its bytes are valid until the next `next()` or
+   * `close()`, so whatever must outlive the packet is copied out before then.
    */
   next(frame: Frame): boolean {
+    if (this.#closed) return false;
     const rc = this.#nextEx(this.#handle, this.#outsHdr, this.#outsData);
     if (rc === 1) {
+      const w = this.#outWords;
+      if (w[0] !== this.#hdrLo || w[1] !== this.#hdrHi) this.#viewHeader();
       const hdr = this.#hdr;
-      this.#memcpy(this.#hdrAddr, this.#outs[0]!, PKTHDR_SIZE_BIG);
-      let caplen = hdr[4]!;
-      if (caplen > this.buffer.length) caplen = this.buffer.length;
-      this.#memcpy(this.#bufAddr, this.#outs[1]!, bigLength(caplen));
-      frame.buf = this.buffer;
+      const caplen = hdr[4]!;
+      if (this.#copy !== null) {
+        this.#copyPacket(frame, caplen);
+      } else {
+        if (w[2] !== this.#dataLo || w[3] !== this.#dataHi || caplen > this.#data.length) {
+          this.#viewData(caplen);
+        }
+        if (this.#copy === null) {
+          frame.buf = this.#data;
+          frame.caplen = caplen;
+        } else {
+          this.#copyPacket(frame, caplen);
+        }
+      }
       frame.offset = 0;
-      frame.caplen = caplen;
       frame.len = hdr[5]!;
       frame.tsSec = hdr[0]! + hdr[1]! * 4294967296;
       frame.tsNsec = this.nanoTimestamps ? hdr[2]! : hdr[2]! * 1000;
@@ -284,6 +316,51 @@ export class PcapHandle {
     }
     if (this.error === null) this.error = this.lastError();
     return false;
+  }
+
+  /** Views libpcap's header at its (new) address. */
+  #viewHeader(): void {
+    const w = this.#outWords;
+    this.#hdrLo = w[0]!;
+    this.#hdrHi = w[1]!;
+    const p = Deno.UnsafePointer.create(this.#outs[0]!);
+    if (p === null) throw new PcapError("libpcap returned a packet without a header");
+    this.#hdr = new Uint32Array(Deno.UnsafePointerView.getArrayBuffer(p, PKTHDR_SIZE));
+    this.#counted();
+  }
+
+  /** Views libpcap's packet buffer at its (new) address, at least `caplen` bytes long. */
+  #viewData(caplen: number): void {
+    const w = this.#outWords;
+    const moved = w[2] !== this.#dataLo || w[3] !== this.#dataHi;
+    this.#dataLo = w[2]!;
+    this.#dataHi = w[3]!;
+    const length = Math.max(caplen, moved ? 0 : this.#data.length, 1);
+    const p = Deno.UnsafePointer.create(this.#outs[1]!);
+    if (p === null) throw new PcapError("libpcap returned a packet without data");
+    this.#data = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(p, length));
+    if (moved) this.#counted();
+  }
+
+  /** Counts a move; past {@link MAX_REMAPS}, switches to copying. */
+  #counted(): void {
+    if (++this.#remaps <= this.#maxRemaps || this.#copy !== null) return;
+    this.#copy = new Uint8Array(262144);
+    this.#copyAddr = addressOf(this.#copy);
+  }
+
+  /** Copy mode: the packet's bytes into our own buffer. */
+  #copyPacket(frame: Frame, caplen: number): void {
+    const copy = this.#copy!;
+    if (caplen > copy.length) caplen = copy.length;
+    this.#memcpy(this.#copyAddr, this.#outs[1]!, bigLength(caplen));
+    frame.buf = copy;
+    frame.caplen = caplen;
+  }
+
+  /** Whether the handle copies every packet (libpcap kept moving its buffers). */
+  get copying(): boolean {
+    return this.#copy !== null;
   }
 
   /** libpcap's last error message for this handle. */
@@ -314,6 +391,7 @@ export class PcapHandle {
 export function openOfflineWithLibpcap(
   path: string,
   precision: "micro" | "nano" = "nano",
+  maxRemaps = MAX_REMAPS,
 ): PcapHandle {
   const lib = libpcap();
   const errbuf = new Uint8Array(ERRBUF_SIZE);
@@ -325,5 +403,5 @@ export function openOfflineWithLibpcap(
   if (p === null) {
     throw new PcapError(`libpcap cannot read "${path}": ${errbufText(errbuf)}`);
   }
-  return new PcapHandle(p, precision === "nano");
+  return new PcapHandle(p, precision === "nano", maxRemaps);
 }

@@ -2,13 +2,14 @@
  * Live capture through libpcap: `pcap_create`, options, `pcap_activate`, non-blocking reads,
  * and `poll` on the selectable descriptor so that the event loop never stalls on an idle link.
  *
- * Typical loop (in a Worker, see DESIGN.md):
+ * Typical loop (in a Worker, see DESIGN.md, where blocking the thread in `poll` is fine; on
+ * the main thread use `await cap.waitReadable(100)` instead):
  * ```ts ignore
  * const cap = LiveCapture.open({ device: "eth0", filter: "tcp or udp" });
  * const frame = newFrame();
  * while (running) {
  *   while (cap.next(frame)) handle(frame);
- *   await cap.waitReadable(100);
+ *   cap.waitReadableSync(100);
  * }
  * cap.close();
  * ```
@@ -166,11 +167,6 @@ export class LiveCapture {
     return this.#lib.pcap_snapshot(this.#handle.pointer);
   }
 
-  /** The buffer every frame's bytes are copied into (`frame.buf`). */
-  get buffer(): Uint8Array {
-    return this.#handle.buffer;
-  }
-
   /**
    * Opens and activates a live capture in non-blocking mode.
    *
@@ -255,8 +251,9 @@ export class LiveCapture {
   }
 
   /**
-   * Reads the next waiting packet into `frame` (bytes copied into `buffer`) and returns true;
-   * false when nothing is waiting. Call it until false, then `waitReadable()`.
+   * Reads the next waiting packet into `frame` and returns true; false when nothing is
+   * waiting. Call it until false, then `waitReadable()` (or `waitReadableSync()`). The frame's
+   * bytes are libpcap's buffer, valid until the next `next()` or `close()`.
    *
    * @throws {PcapError} when the capture fails (e.g. the device went away)
    */
@@ -296,6 +293,17 @@ export class LiveCapture {
     }
     this.#busy = n > 0;
     return n > 0;
+  }
+
+  /**
+   * Waits on the calling thread until packets may be waiting, or `timeoutMs` passes, and
+   * returns true when readable. This blocks the thread: use it only on a thread of its own
+   * (the capture Worker), where it costs one `poll` system call per wake-up, against a
+   * thread hand-off and a promise for {@link waitReadable}.
+   */
+  waitReadableSync(timeoutMs: number): boolean {
+    if (this.#closed) return false;
+    return this.#pollSync(this.#pollfd, 1n, Math.max(0, Math.floor(timeoutMs))) > 0;
   }
 
   /** Packets received and dropped since the capture started (`pcap_stats`). */
