@@ -34,11 +34,14 @@ import { decodeIpv6 } from "./ipv6.ts";
 export function decodeFrame(frame: Frame, pkt: Packet): void {
   const buf = frame.buf;
   let o = frame.offset;
-  if (!(o >= 0)) o = 0;
-  if (o > buf.length) o = buf.length;
   let end = o + frame.caplen;
-  if (!(end <= buf.length)) end = buf.length;
-  if (!(end >= o)) end = o;
+  // Sources hand frames that lie within their buffer. Anything else is clamped out of line,
+  // so that here the offsets stay small integers (a clamp to buf.length would make them
+  // doubles, converted back and checked at every use).
+  if (!(o >= 0 && end >= o && end <= buf.length)) {
+    o = clampedStart(frame);
+    end = clampedEnd(frame, o);
+  }
   pkt.layers = 0;
   pkt.problem = null;
   pkt.l3Offset = -1;
@@ -61,6 +64,20 @@ export function decodeFrame(frame: Frame, pkt: Packet): void {
   // inline into the capture loop.
   if (linkType === 1) decodeEthernet(buf, o, end, pkt);
   else decodeOtherLink(buf, o, end, linkType, pkt);
+}
+
+/** The frame's first byte, clamped to its buffer. */
+function clampedStart(frame: Frame): number {
+  const o = frame.offset;
+  if (!(o >= 0)) return 0;
+  return o > frame.buf.length ? frame.buf.length : o;
+}
+
+/** The end of the frame's bytes (from `o`, already clamped), clamped to its buffer. */
+function clampedEnd(frame: Frame, o: number): number {
+  const end = o + frame.caplen;
+  if (!(end <= frame.buf.length)) return frame.buf.length;
+  return end >= o ? end : o;
 }
 
 /** The link types other than Ethernet. */
