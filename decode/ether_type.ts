@@ -40,16 +40,44 @@ export function decodeEtherPayload(
   type: number,
   pkt: Packet,
 ): void {
-  if (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
-    o = decodeVlanTags(buf, o, end, pkt);
-    if (o < 0) return;
-    type = (buf[o - 2]! << 8) | buf[o - 1]!;
-    if ((pkt.layers & LayerBit.ethernet) !== 0) pkt.eth.etherType = type;
-  }
   pkt.payloadOffset = o;
   pkt.payloadLen = end - o;
   if (type === 0x0800) decodeIpv4(buf, o, end, pkt);
   else if (type === 0x86dd) decodeIpv6(buf, o, end, pkt);
-  else if (type === 0x0806) decodeArp(buf, o, end, pkt);
+  else if (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
+    decodeVlanPayload(buf, o, end, pkt);
+  } else decodeOtherEtherType(buf, o, end, type, pkt);
+}
+
+/**
+ * Decodes VLAN tags at `o` (after the first TPID) and what follows them. Out of line, like
+ * the rarer EtherTypes, so that `decodeEtherPayload` stays small enough for V8 to inline.
+ */
+function decodeVlanPayload(
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  pkt: Packet,
+): void {
+  o = decodeVlanTags(buf, o, end, pkt);
+  if (o < 0) return;
+  const type = (buf[o - 2]! << 8) | buf[o - 1]!;
+  if ((pkt.layers & LayerBit.ethernet) !== 0) pkt.eth.etherType = type;
+  pkt.payloadOffset = o;
+  pkt.payloadLen = end - o;
+  if (type === 0x0800) decodeIpv4(buf, o, end, pkt);
+  else if (type === 0x86dd) decodeIpv6(buf, o, end, pkt);
+  else decodeOtherEtherType(buf, o, end, type, pkt);
+}
+
+/** ARP and PPPoE; other EtherTypes leave the bytes as payload. */
+function decodeOtherEtherType(
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  type: number,
+  pkt: Packet,
+): void {
+  if (type === 0x0806) decodeArp(buf, o, end, pkt);
   else if (type === 0x8864) decodePppoeSession(buf, o, end, pkt);
 }
