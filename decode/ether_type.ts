@@ -40,18 +40,21 @@ export function decodeEtherPayload(
   type: number,
   pkt: Packet,
 ): void {
+  if (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
+    decodeVlanPayload(buf, o, end, pkt);
+    return;
+  }
   pkt.payloadOffset = o;
   pkt.payloadLen = end - o;
   if (type === 0x0800) decodeIpv4(buf, o, end, pkt);
   else if (type === 0x86dd) decodeIpv6(buf, o, end, pkt);
-  else if (type === 0x8100 || type === 0x88a8 || type === 0x9100) {
-    decodeVlanPayload(buf, o, end, pkt);
-  } else decodeOtherEtherType(buf, o, end, type, pkt);
+  else decodeOtherEtherType(buf, o, end, type, pkt);
 }
 
 /**
- * Decodes VLAN tags at `o` (after the first TPID) and what follows them. Out of line, like
- * the rarer EtherTypes, so that `decodeEtherPayload` stays small enough for V8 to inline.
+ * Decodes VLAN tags at `o` (after the first TPID) and what follows them; when the tags are
+ * malformed, the payload stays what it was before them. Out of line, like the rarer
+ * EtherTypes, so that `decodeEtherPayload` stays small enough for V8 to inline.
  */
 function decodeVlanPayload(
   buf: Uint8Array,

@@ -108,6 +108,9 @@ Deno.test("decodeEthernet() rejects a VLAN stack deeper than MAX_VLAN_TAGS", () 
   });
   assert.equal(pkt.vlan.count, MAX_VLAN_TAGS);
   assert.ok((pkt.layers & LayerBit.ethernet) !== 0);
+  // The payload stays the whole frame, as before the tags were read.
+  assert.equal(pkt.payloadOffset, 0);
+  assert.equal(pkt.payloadLen, 14 + 4 * (MAX_VLAN_TAGS + 1));
 });
 
 Deno.test("decodeEthernet() leaves an 802.3 length field and unknown EtherTypes as payload", () => {
