@@ -7,7 +7,9 @@
  * entry holds the key's hash beside the slot, and each slot keeps its key's protocol, ports
  * and (first) address words together in one 16-byte probe record, so that finding a flow
  * reads two cache lines (three for IPv6), not one per field. The hash is symmetric in the
- * two endpoints, so A→B and B→A are found without ordering them first. Nothing
+ * two endpoints, so A→B and B→A are found without ordering them first. The index starts
+ * small and doubles as flows are added (up to two entries per `max_flows`), so that a table
+ * holding far fewer flows than its capacity probes a small, cache-resident index. Nothing
  * is allocated per packet: listeners receive the table and a slot number and read the
  * typed arrays.
  *
@@ -110,6 +112,9 @@ const CLASS_TCP_NEW = 0,
   CLASS_ICMP = 5,
   CLASS_OTHER = 6,
   CLASS_COUNT = 7;
+
+/** Entries of a new table's hash index (it doubles as flows are added). */
+const INITIAL_INDEX_ENTRIES = 4096;
 
 const PROTO_ICMP = 1, PROTO_TCP = 6, PROTO_UDP = 17, PROTO_ICMPV6 = 58;
 
@@ -231,14 +236,18 @@ export class FlowTable {
   private readonly lruNext: Int32Array;
   private readonly pendPrev: Int32Array;
   private readonly pendNext: Int32Array;
-  /** Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). */
-  private readonly index: Int32Array;
+  /**
+   * Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). Grows by doubling,
+   * up to {@link maxIndexEntries}, so that its load stays at most one half.
+   */
+  private index: Int32Array;
   /**
    * Probe key per slot at `4f`: `family | proto << 8`, `portI << 16 | portR`, `addrI[4f]`,
    * `addrR[4f]` (the other IPv6 words are compared in addrI/addrR).
    */
   private readonly probe: Uint32Array;
-  private readonly mask: number;
+  private mask: number;
+  private readonly maxIndexEntries: number;
   private readonly heads = new Int32Array(CLASS_COUNT).fill(-1);
   private readonly tails = new Int32Array(CLASS_COUNT).fill(-1);
   private readonly timeouts = new Float64Array(CLASS_COUNT);
@@ -268,6 +277,8 @@ export class FlowTable {
     this.capacity = n;
     let size = 1;
     while (size < n * 2) size *= 2;
+    this.maxIndexEntries = size;
+    size = Math.min(size, INITIAL_INDEX_ENTRIES);
     this.mask = size - 1;
     this.index = new Int32Array(size * 2);
     this.probe = new Uint32Array(n * 4);
@@ -609,12 +620,34 @@ export class FlowTable {
     this.pendPrev[f] = -1;
     this.pendNext[f] = -1;
     this.setProbe(f);
+    if (this.count * 2 > this.mask + 1) this.growIndex();
     const index = this.index, mask = this.mask;
     let i = h & mask;
     while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
     index[2 * i] = h;
     index[2 * i + 1] = f + 1;
     return f;
+  }
+
+  /**
+   * Doubles the hash index (while below its maximum) and moves every entry to its place in the
+   * new one. The old index becomes garbage: at most once per doubling of the flow count.
+   */
+  private growIndex(): void {
+    const size = this.mask + 1;
+    if (size >= this.maxIndexEntries) return;
+    const old = this.index, index = new Int32Array(size * 4), mask = size * 2 - 1;
+    for (let j = 0; j < size; j++) {
+      const v = old[2 * j + 1]!;
+      if (v === 0) continue;
+      const h = old[2 * j]!;
+      let i = h & mask;
+      while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+      index[2 * i] = h;
+      index[2 * i + 1] = v;
+    }
+    this.index = index;
+    this.mask = mask;
   }
 
   /** Sets the initial state of a new flow from its first packet and links it in its list. */

@@ -239,3 +239,21 @@ Deno.test("FlowTable does not track TCP/UDP packets whose transport header did n
   assert.ok(t.update(p) >= 0);
   assert.deepEqual(t.events, ["new 10.0.0.1:0>10.0.0.2:0"]);
 });
+
+Deno.test("FlowTable finds every flow again after its hash index has grown", () => {
+  const t = table({ max_flows: 50_000, udp_new_timeout: 10, udp_established_timeout: 10 }),
+    p = new Packet();
+  // 20,000 flows: the index starts at 4,096 entries and doubles to 65,536 on the way.
+  const slots: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    slots.push(t.update(udp(p, i * 0.0001, "10.2.0.1", 1024 + i, "10.3.0.1", 53)));
+  }
+  assert.equal(t.size, 20_000);
+  for (let i = 0; i < 20_000; i++) {
+    // The reply direction finds the same slot.
+    assert.equal(t.update(udp(p, 3, "10.3.0.1", 53, "10.2.0.1", 1024 + i)), slots[i]);
+  }
+  assert.equal(t.stats().created, 20_000);
+  t.tick(20);
+  assert.equal(t.size, 0);
+});
