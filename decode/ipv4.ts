@@ -7,6 +7,8 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
 import { viewOf } from "./_view.ts";
 import { decodeTransport } from "./transport.ts";
+import { decodeTcp } from "./tcp.ts";
+import { decodeUdp } from "./udp.ts";
 
 /** Bytes of an IPv4 header without options. */
 export const IPV4_HEADER_LEN = 20;
@@ -28,7 +30,12 @@ const DST = 16;
  * A fragment (MF set or offset > 0) gets {@link LayerBit.fragment}; its transport header is
  * decoded only for the first fragment and only when it is complete in that fragment.
  */
-export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
+export function decodeIpv4(
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  pkt: Packet,
+): void {
   const avail = end - o;
   if (avail < IPV4_HEADER_LEN) {
     setTruncated(pkt, "ipv4", IPV4_HEADER_LEN, avail, o);
@@ -60,7 +67,6 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
   const totalLen = w0 & 0xffff;
   const flagsFrag = w1 & 0xffff;
   const proto = (w2 >>> 16) & 0xff;
-  ip.version = 4;
   ip.headerLen = hlen;
   ip.tos = (w0 >>> 16) & 0xff;
   ip.totalLen = totalLen;
@@ -74,13 +80,12 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
   ip.flowLabel = 0;
   const src = ip.src, dst = ip.dst;
   src[0] = srcWord;
-  src[1] = 0;
-  src[2] = 0;
-  src[3] = 0;
   dst[0] = dstWord;
-  dst[1] = 0;
-  dst[2] = 0;
-  dst[3] = 0;
+  if (ip.version !== 4) {
+    src[1] = src[2] = src[3] = 0;
+    dst[1] = dst[2] = dst[3] = 0;
+  }
+  ip.version = 4;
   ip.optionsOffset = o + IPV4_HEADER_LEN;
   ip.optionsLen = hlen - IPV4_HEADER_LEN;
   ip.extCount = 0;
@@ -109,13 +114,19 @@ export function decodeIpv4(buf: Uint8Array, o: number, end: number, pkt: Packet)
       return;
     }
   }
+  const l4 = o + hlen;
   if ((flagsFrag & 0x3fff) !== 0) {
     pkt.layers |= LayerBit.fragment;
-    if ((flagsFrag & 0x1fff) !== 0) return;
-    decodeTransport(buf, o + hlen, ipEnd, proto, pkt, true);
+    if ((flagsFrag & 0x1fff) === 0) {
+      decodeTransport(buf, l4, ipEnd, proto, pkt, true);
+    }
     return;
   }
-  decodeTransport(buf, o + hlen, ipEnd, proto, pkt, false);
+  // TCP and UDP straight to their decoders, not through decodeTransport: V8 then inlines them
+  // here, whatever it did with decodeTransport (which it may have compiled too big to inline).
+  if (proto === 6) decodeTcp(buf, l4, ipEnd, pkt);
+  else if (proto === 17) decodeUdp(buf, l4, ipEnd, pkt);
+  else decodeTransport(buf, l4, ipEnd, proto, pkt, false);
 }
 
 /**

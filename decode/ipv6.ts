@@ -9,6 +9,8 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
 import { viewOf } from "./_view.ts";
 import { decodeTransport } from "./transport.ts";
+import { decodeTcp } from "./tcp.ts";
+import { decodeUdp } from "./udp.ts";
 
 /** Bytes of the fixed IPv6 header. */
 export const IPV6_HEADER_LEN = 40;
@@ -34,7 +36,8 @@ export const Ipv6Ext = {
 
 /** True for the next-header values that are extension headers pcap_ts walks. */
 export function isIpv6ExtensionHeader(next: number): boolean {
-  return next === 0 || next === 43 || next === 44 || next === 51 || next === 60 ||
+  return next === 0 || next === 43 || next === 44 || next === 51 ||
+    next === 60 ||
     next === 135 || next === 139 || next === 140;
 }
 
@@ -46,7 +49,12 @@ export function isIpv6ExtensionHeader(next: number): boolean {
  * header fills `ip.id`, `ip.fragOffset`, `ip.moreFragments` and sets
  * {@link LayerBit.fragment}.
  */
-export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
+export function decodeIpv6(
+  buf: Uint8Array,
+  o: number,
+  end: number,
+  pkt: Packet,
+): void {
   const avail = end - o;
   if (avail < IPV6_HEADER_LEN) {
     setTruncated(pkt, "ipv6", IPV6_HEADER_LEN, avail, o);
@@ -94,7 +102,9 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
   // one, the payload is empty.
   let ipEnd = end;
   if (payloadLen !== 0 || next !== Ipv6Ext.hopByHop) {
-    if (o + IPV6_HEADER_LEN + payloadLen < end) ipEnd = o + IPV6_HEADER_LEN + payloadLen;
+    if (o + IPV6_HEADER_LEN + payloadLen < end) {
+      ipEnd = o + IPV6_HEADER_LEN + payloadLen;
+    }
   }
   let p = o + IPV6_HEADER_LEN;
   pkt.payloadOffset = p;
@@ -138,16 +148,14 @@ export function decodeIpv6(buf: Uint8Array, o: number, end: number, pkt: Packet)
     pkt.payloadOffset = p;
     pkt.payloadLen = ipEnd - p;
   }
-  if (fragment) {
-    if (ip.fragOffset === 0 && !ip.moreFragments) {
-      // An atomic fragment (RFC 6946): a whole datagram that carries a fragment header.
-      decodeTransport(buf, p, ipEnd, next, pkt, false);
-      return;
-    }
+  // An atomic fragment (RFC 6946) is a whole datagram that carries a fragment header.
+  if (fragment && (ip.fragOffset !== 0 || ip.moreFragments)) {
     pkt.layers |= LayerBit.fragment;
-    if (ip.fragOffset !== 0) return;
-    decodeTransport(buf, p, ipEnd, next, pkt, true);
+    if (ip.fragOffset === 0) decodeTransport(buf, p, ipEnd, next, pkt, true);
     return;
   }
-  decodeTransport(buf, p, ipEnd, next, pkt, false);
+  // TCP and UDP straight to their decoders, as in decodeIpv4.
+  if (next === 6) decodeTcp(buf, p, ipEnd, pkt);
+  else if (next === 17) decodeUdp(buf, p, ipEnd, pkt);
+  else decodeTransport(buf, p, ipEnd, next, pkt, false);
 }
