@@ -5,8 +5,11 @@
  * @module
  */
 
-let cachedBuf: Uint8Array = new Uint8Array(0);
-let cachedView: DataView = new DataView(cachedBuf.buffer);
+/** The last buffer seen and its view, in one constant object (no per-call binding checks). */
+const cache: { buf: Uint8Array; view: DataView } = {
+  buf: new Uint8Array(0),
+  view: new DataView(new ArrayBuffer(0)),
+};
 
 /**
  * A `DataView` with the same byte indexes as `buf` (`view.getUint16(i)` reads `buf[i]` and
@@ -15,9 +18,9 @@ let cachedView: DataView = new DataView(cachedBuf.buffer);
  * checked to lie before `end`, and `end` never exceeds `buf.length`.
  */
 export function viewOf(buf: Uint8Array): DataView {
-  if (buf !== cachedBuf) {
-    cachedView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    cachedBuf = buf;
+  if (buf !== cache.buf) {
+    cache.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    cache.buf = buf;
   }
-  return cachedView;
+  return cache.view;
 }

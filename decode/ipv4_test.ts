@@ -3,13 +3,16 @@ import {
   decodeBytes,
   encodeEthernet,
   encodeIpv4,
+  encodeIpv6,
   encodeTcp,
   encodeUdp,
+  frameOf,
   hex,
 } from "./_test_encode.ts";
+import { decodeFrame } from "./frame.ts";
 import { packetToJson } from "./dump_json.ts";
 import { ipv4Options } from "./ipv4.ts";
-import { LayerBit } from "./packet.ts";
+import { LayerBit, Packet } from "./packet.ts";
 
 // IPv4
 
@@ -178,4 +181,22 @@ Deno.test("decodeIpv4() marks the first fragment and decodes its transport heade
   );
   assert.equal(later.layers & LayerBit.tcp, 0);
   assert.equal(later.ip.fragOffset, 1480);
+});
+
+Deno.test("decodeIpv4() after an IPv6 frame in the same Packet leaves address words 1 to 3 zero", () => {
+  const pkt = new Packet();
+  const v6 = encodeEthernet(
+    { type: 0x86dd },
+    encodeIpv6({ nextHeader: 59, src: [1, 2, 3, 4], dst: [5, 6, 7, 8] }),
+  );
+  const v4 = encodeEthernet({ type: 0x0800 }, encodeIpv4({ protocol: 59, src: 9, dst: 10 }));
+  decodeFrame(frameOf(v6, 1), pkt);
+  assert.deepStrictEqual(Array.from(pkt.ip.src), [1, 2, 3, 4]);
+  decodeFrame(frameOf(v4, 1), pkt);
+  assert.equal(pkt.ip.version, 4);
+  assert.deepStrictEqual(Array.from(pkt.ip.src), [9, 0, 0, 0]);
+  assert.deepStrictEqual(Array.from(pkt.ip.dst), [10, 0, 0, 0]);
+  // And again, now that the previous frame was IPv4 too.
+  decodeFrame(frameOf(v4, 1), pkt);
+  assert.deepStrictEqual(Array.from(pkt.ip.dst), [10, 0, 0, 0]);
 });
