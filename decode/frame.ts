@@ -51,7 +51,9 @@ export function decodeFrame(frame: Frame, pkt: Packet): void {
   pkt.loopbackFamily = 0;
   pkt.payloadOffset = o;
   pkt.payloadLen = end - o;
-  pkt.buf = buf;
+  // Stored only when it changed: a source's buffer is often younger than the reused packet,
+  // and storing it would run the GC's write barrier every frame.
+  if (pkt.buf !== buf) pkt.buf = buf;
   pkt.offset = o;
   pkt.caplen = frame.caplen;
   pkt.len = frame.len;

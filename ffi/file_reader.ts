@@ -318,7 +318,10 @@ export class CaptureFileReader {
         if (
           caplen <= this.#pcapSnaplen && caplen <= this.#end - p - 16 && frac < this.#fracPerSec
         ) {
-          frame.buf = this.#buf;
+          // Stored only when it changed: the buffer is young when the reader is new, and
+          // storing it into an older frame would run the GC's write barrier every frame.
+          const buf = this.#buf;
+          if (frame.buf !== buf) frame.buf = buf;
           frame.offset = p + 16;
           frame.caplen = caplen;
           frame.len = v.getUint32(p + 12, le);
