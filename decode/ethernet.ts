@@ -7,8 +7,13 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { setTruncated } from "./_problem.ts";
 import { decodeEtherPayload } from "./ether_type.ts";
 
+// V8 folds a module's own constants into its code but reads an exported or imported binding
+// from its cell, with a check for the temporal dead zone, at every use: the hot code uses
+// these module-private copies.
+const HEADER_LEN = 14;
+const ETHERNET_BIT = LayerBit.ethernet;
 /** Bytes of an Ethernet II header. */
-export const ETHERNET_HEADER_LEN = 14;
+export const ETHERNET_HEADER_LEN = HEADER_LEN;
 const DST = 0;
 const SRC = 6;
 const TYPE = 12;
@@ -18,8 +23,8 @@ const TYPE = 12;
  * 802.3 length field: the rest of the frame is left as payload.
  */
 export function decodeEthernet(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
-  if (end - o < ETHERNET_HEADER_LEN) {
-    setTruncated(pkt, "ethernet", ETHERNET_HEADER_LEN, end - o, o);
+  if (end - o < HEADER_LEN) {
+    setTruncated(pkt, "ethernet", HEADER_LEN, end - o, o);
     return;
   }
   const eth = pkt.eth;
@@ -27,6 +32,6 @@ export function decodeEthernet(buf: Uint8Array, o: number, end: number, pkt: Pac
   eth.srcOffset = o + SRC;
   const type = (buf[o + TYPE]! << 8) | buf[o + TYPE + 1]!;
   eth.etherType = type;
-  pkt.layers |= LayerBit.ethernet;
-  decodeEtherPayload(buf, o + ETHERNET_HEADER_LEN, end, type, pkt);
+  pkt.layers |= ETHERNET_BIT;
+  decodeEtherPayload(buf, o + HEADER_LEN, end, type, pkt);
 }

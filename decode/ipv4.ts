@@ -10,8 +10,14 @@ import { decodeTransport } from "./transport.ts";
 import { decodeTcp } from "./tcp.ts";
 import { decodeUdp } from "./udp.ts";
 
+// V8 folds a module's own constants into its code but reads an exported or imported binding
+// from its cell, with a check for the temporal dead zone, at every use: the hot code uses
+// these module-private copies.
+const HEADER_LEN = 20;
+const FRAGMENT_BIT = LayerBit.fragment;
+const IPV4_BIT = LayerBit.ipv4;
 /** Bytes of an IPv4 header without options. */
-export const IPV4_HEADER_LEN = 20;
+export const IPV4_HEADER_LEN = HEADER_LEN;
 const VERSION_IHL = 0;
 const ID = 4;
 const TTL = 8;
@@ -37,8 +43,8 @@ export function decodeIpv4(
   pkt: Packet,
 ): void {
   const avail = end - o;
-  if (avail < IPV4_HEADER_LEN) {
-    setTruncated(pkt, "ipv4", IPV4_HEADER_LEN, avail, o);
+  if (avail < HEADER_LEN) {
+    setTruncated(pkt, "ipv4", HEADER_LEN, avail, o);
     return;
   }
   // The 20 fixed bytes as five big-endian words: one bounds-checked read each.
@@ -50,7 +56,7 @@ export function decodeIpv4(
     return;
   }
   const hlen = (vihl & 0x0f) << 2;
-  if (hlen < IPV4_HEADER_LEN) {
+  if (hlen < HEADER_LEN) {
     setInvalid(pkt, "ipv4", "hlen", vihl & 0x0f, o);
     return;
   }
@@ -86,10 +92,10 @@ export function decodeIpv4(
     dst[1] = dst[2] = dst[3] = 0;
   }
   ip.version = 4;
-  ip.optionsOffset = o + IPV4_HEADER_LEN;
-  ip.optionsLen = hlen - IPV4_HEADER_LEN;
+  ip.optionsOffset = o + HEADER_LEN;
+  ip.optionsLen = hlen - HEADER_LEN;
   ip.extCount = 0;
-  pkt.layers |= LayerBit.ipv4;
+  pkt.layers |= IPV4_BIT;
   pkt.l3Offset = o;
   let ipEnd = end;
   if (totalLen !== 0) {
@@ -105,8 +111,8 @@ export function decodeIpv4(
   }
   pkt.payloadOffset = o + hlen;
   pkt.payloadLen = ipEnd - o - hlen;
-  if (hlen > IPV4_HEADER_LEN) {
-    const bad = badOptionAt(buf, o + IPV4_HEADER_LEN, o + hlen);
+  if (hlen > HEADER_LEN) {
+    const bad = badOptionAt(buf, o + HEADER_LEN, o + hlen);
     if (bad >= 0) {
       // Hosts drop such datagrams (Linux: ip_options_compile), so the transport layer is
       // not decoded.
@@ -116,7 +122,7 @@ export function decodeIpv4(
   }
   const l4 = o + hlen;
   if ((flagsFrag & 0x3fff) !== 0) {
-    pkt.layers |= LayerBit.fragment;
+    pkt.layers |= FRAGMENT_BIT;
     if ((flagsFrag & 0x1fff) === 0) {
       decodeTransport(buf, l4, ipEnd, proto, pkt, true);
     }
@@ -180,7 +186,7 @@ export const IPV4_OPTION_NAMES: Readonly<Record<number, string>> = {
  */
 export function ipv4Options(pkt: Packet): Ipv4Option[] {
   const out: Ipv4Option[] = [];
-  if ((pkt.layers & LayerBit.ipv4) === 0) return out;
+  if ((pkt.layers & IPV4_BIT) === 0) return out;
   const buf = pkt.buf;
   let p = pkt.ip.optionsOffset;
   const end = p + pkt.ip.optionsLen;

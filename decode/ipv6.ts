@@ -12,8 +12,14 @@ import { decodeTransport } from "./transport.ts";
 import { decodeTcp } from "./tcp.ts";
 import { decodeUdp } from "./udp.ts";
 
+// V8 folds a module's own constants into its code but reads an exported or imported binding
+// from its cell, with a check for the temporal dead zone, at every use: the hot code uses
+// these module-private copies.
+const HEADER_LEN = 40;
+const FRAGMENT_BIT = LayerBit.fragment;
+const IPV6_BIT = LayerBit.ipv6;
 /** Bytes of the fixed IPv6 header. */
-export const IPV6_HEADER_LEN = 40;
+export const IPV6_HEADER_LEN = HEADER_LEN;
 const VERSION_TC_FLOW = 0;
 const PAYLOAD_LEN = 4;
 const SRC = 8;
@@ -56,8 +62,8 @@ export function decodeIpv6(
   pkt: Packet,
 ): void {
   const avail = end - o;
-  if (avail < IPV6_HEADER_LEN) {
-    setTruncated(pkt, "ipv6", IPV6_HEADER_LEN, avail, o);
+  if (avail < HEADER_LEN) {
+    setTruncated(pkt, "ipv6", HEADER_LEN, avail, o);
     return;
   }
   // The fixed header as big-endian words: one bounds-checked read each.
@@ -73,7 +79,7 @@ export function decodeIpv6(
   ip.version = 6;
   ip.tos = (first >>> 20) & 0xff;
   ip.flowLabel = first & 0xfffff;
-  ip.totalLen = IPV6_HEADER_LEN + payloadLen;
+  ip.totalLen = HEADER_LEN + payloadLen;
   ip.id = 0;
   ip.dontFragment = false;
   ip.moreFragments = false;
@@ -89,24 +95,24 @@ export function decodeIpv6(
   dst[1] = v.getUint32(o + DST + 4);
   dst[2] = v.getUint32(o + DST + 8);
   dst[3] = v.getUint32(o + DST + 12);
-  ip.optionsOffset = o + IPV6_HEADER_LEN;
+  ip.optionsOffset = o + HEADER_LEN;
   ip.optionsLen = 0;
   ip.extCount = 0;
   let next = (w1 >>> 8) & 0xff;
   ip.protocol = next;
-  ip.headerLen = IPV6_HEADER_LEN;
-  pkt.layers |= LayerBit.ipv6;
+  ip.headerLen = HEADER_LEN;
+  pkt.layers |= IPV6_BIT;
   pkt.l3Offset = o;
   // Payload length 0 with a hop-by-hop header first: a jumbogram (RFC 2675) or a BIG TCP
   // segment, whose length is in a hop-by-hop option; the capture is all we know. Without
   // one, the payload is empty.
   let ipEnd = end;
   if (payloadLen !== 0 || next !== Ipv6Ext.hopByHop) {
-    if (o + IPV6_HEADER_LEN + payloadLen < end) {
-      ipEnd = o + IPV6_HEADER_LEN + payloadLen;
+    if (o + HEADER_LEN + payloadLen < end) {
+      ipEnd = o + HEADER_LEN + payloadLen;
     }
   }
-  let p = o + IPV6_HEADER_LEN;
+  let p = o + HEADER_LEN;
   pkt.payloadOffset = p;
   pkt.payloadLen = ipEnd - p;
   let fragment = false;
@@ -144,13 +150,13 @@ export function decodeIpv6(
     p += len;
     ip.protocol = next;
     ip.headerLen = p - o;
-    ip.optionsLen = p - o - IPV6_HEADER_LEN;
+    ip.optionsLen = p - o - HEADER_LEN;
     pkt.payloadOffset = p;
     pkt.payloadLen = ipEnd - p;
   }
   // An atomic fragment (RFC 6946) is a whole datagram that carries a fragment header.
   if (fragment && (ip.fragOffset !== 0 || ip.moreFragments)) {
-    pkt.layers |= LayerBit.fragment;
+    pkt.layers |= FRAGMENT_BIT;
     if (ip.fragOffset === 0) decodeTransport(buf, p, ipEnd, next, pkt, true);
     return;
   }

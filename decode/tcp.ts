@@ -7,8 +7,13 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
 import { viewOf } from "./_view.ts";
 
+// V8 folds a module's own constants into its code but reads an exported or imported binding
+// from its cell, with a check for the temporal dead zone, at every use: the hot code uses
+// these module-private copies.
+const HEADER_LEN = 20;
+const TCP_BIT = LayerBit.tcp;
 /** Bytes of a TCP header without options. */
-export const TCP_HEADER_LEN = 20;
+export const TCP_HEADER_LEN = HEADER_LEN;
 const SRC_PORT = 0;
 const SEQ = 4;
 const ACK = 8;
@@ -21,8 +26,8 @@ const CHECKSUM = 16;
  */
 export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet): void {
   const avail = end - o;
-  if (avail < TCP_HEADER_LEN) {
-    setTruncated(pkt, "tcp", TCP_HEADER_LEN, avail, o);
+  if (avail < HEADER_LEN) {
+    setTruncated(pkt, "tcp", HEADER_LEN, avail, o);
     return;
   }
   // The 20 fixed bytes as five big-endian words: one bounds-checked read each.
@@ -53,9 +58,9 @@ export function decodeTcp(buf: Uint8Array, o: number, end: number, pkt: Packet):
   tcp.window = w3 & 0xffff;
   tcp.checksum = w4 >>> 16;
   tcp.urgent = w4 & 0xffff;
-  tcp.optionsOffset = o + TCP_HEADER_LEN;
-  tcp.optionsLen = hlen - TCP_HEADER_LEN;
-  pkt.layers |= LayerBit.tcp;
+  tcp.optionsOffset = o + HEADER_LEN;
+  tcp.optionsLen = hlen - HEADER_LEN;
+  pkt.layers |= TCP_BIT;
   pkt.l4Offset = o;
   pkt.payloadOffset = o + hlen;
   pkt.payloadLen = avail - hlen;
@@ -95,7 +100,7 @@ function u32(buf: Uint8Array, p: number): number {
  */
 export function tcpOptions(pkt: Packet): TcpOption[] {
   const out: TcpOption[] = [];
-  if ((pkt.layers & LayerBit.tcp) === 0) return out;
+  if ((pkt.layers & TCP_BIT) === 0) return out;
   const buf = pkt.buf;
   let p = pkt.tcp.optionsOffset;
   const end = p + pkt.tcp.optionsLen;

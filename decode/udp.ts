@@ -7,8 +7,13 @@ import { LayerBit, type Packet } from "./packet.ts";
 import { setInvalid, setTruncated } from "./_problem.ts";
 import { viewOf } from "./_view.ts";
 
+// V8 folds a module's own constants into its code but reads an exported or imported binding
+// from its cell, with a check for the temporal dead zone, at every use: the hot code uses
+// these module-private copies.
+const HEADER_LEN = 8;
+const UDP_BIT = LayerBit.udp;
 /** Bytes of a UDP header. */
-export const UDP_HEADER_LEN = 8;
+export const UDP_HEADER_LEN = HEADER_LEN;
 const SRC_PORT = 0;
 const LENGTH = 4;
 
@@ -26,8 +31,8 @@ export function decodeUdp(
   checkLength = true,
 ): void {
   const avail = end - o;
-  if (avail < UDP_HEADER_LEN) {
-    setTruncated(pkt, "udp", UDP_HEADER_LEN, avail, o);
+  if (avail < HEADER_LEN) {
+    setTruncated(pkt, "udp", HEADER_LEN, avail, o);
     return;
   }
   // The 8 bytes as two big-endian words: one bounds-checked read each.
@@ -40,15 +45,15 @@ export function decodeUdp(
   udp.dstPort = ports & 0xffff;
   udp.length = length;
   udp.checksum = w1 & 0xffff;
-  pkt.layers |= LayerBit.udp;
+  pkt.layers |= UDP_BIT;
   pkt.l4Offset = o;
-  pkt.payloadOffset = o + UDP_HEADER_LEN;
-  pkt.payloadLen = avail - UDP_HEADER_LEN;
+  pkt.payloadOffset = o + HEADER_LEN;
+  pkt.payloadLen = avail - HEADER_LEN;
   if (!checkLength || length === 0) return;
-  if (length < UDP_HEADER_LEN) {
+  if (length < HEADER_LEN) {
     pkt.payloadLen = 0;
     setInvalid(pkt, "udp", "len", length, o);
     return;
   }
-  if (length < avail) pkt.payloadLen = length - UDP_HEADER_LEN;
+  if (length < avail) pkt.payloadLen = length - HEADER_LEN;
 }
