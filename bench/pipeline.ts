@@ -4,9 +4,11 @@
  * timed against tcpdump's raw read of the same file in the same run (DESIGN.md, Speed).
  *
  * - `full-pipeline`: reader + decode + flow table with no detector (the floor the detectors
- *   add to), then the full Analyzer with the default config; the two are timed alternately,
- *   after one warm-up of each, so that a change of machine load hits both alike. Alerts are
- *   collected into an array and reported by detector.
+ *   add to), then the full Analyzer with the default config, then the same on one thread (no
+ *   read-ahead Worker); the three are timed alternately, after one warm-up of each, so that a
+ *   change of machine load hits them alike. A pass is timed from opening the file to the end
+ *   of `finish`; CPU time counts every thread of the process. Alerts are collected into an
+ *   array and reported by detector.
  * - `pipeline-detectors` (opt-in: `--only pipeline-detectors`): the same with one detector
  *   enabled at a time, to find which one costs what.
  *
@@ -20,6 +22,7 @@ import type { Alert } from "../detect/alert.ts";
 import type { Frame } from "../decode/packet.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
 import { median } from "./_stats.ts";
+import process from "node:process";
 
 /** Names of the scan detector sections of a config (`scan.trw`, ...). */
 function detectorNames(config: Config): string[] {
@@ -40,13 +43,25 @@ function withDetectors(config: Config, keep: readonly string[]): Config {
 interface Pass {
   packets: number;
   seconds: number;
+  /** CPU time of the whole process (every thread) per packet, ns. */
+  cpuNsPerPacket: number;
   constructMs: number;
   alerts: Alert[];
   analyzer: Analyzer;
+  /** Whether the read-ahead Worker took over the reading. */
+  readAhead: boolean;
 }
 
-/** One pass: a fresh Analyzer (built outside the timing) fed every frame, then `finish(true)`. */
-function analyse(path: string, config: Config, frame: Frame): Pass {
+/**
+ * One pass: a fresh Analyzer (built outside the timing) fed every frame from the opening of
+ * the file to `finish(true)`. `readAhead`: as `CaptureFileReader.open` takes it.
+ */
+function analyse(
+  path: string,
+  config: Config,
+  frame: Frame,
+  readAhead: boolean | "auto" = "auto",
+): Pass {
   const alerts: Alert[] = [];
   const c0 = performance.now();
   const analyzer = new Analyzer({
@@ -56,18 +71,29 @@ function analyse(path: string, config: Config, frame: Frame): Pass {
     dump: null,
   });
   const constructMs = performance.now() - c0;
-  const reader = CaptureFileReader.open(path);
-  let n = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const reader = CaptureFileReader.open(path, { readAhead });
+  let n = 0;
   while (reader.next(frame)) {
     analyzer.onFrame(frame);
     n++;
   }
   analyzer.finish(true);
-  const seconds = (performance.now() - t0) / 1000;
+  const ahead = reader.readingAhead;
   reader.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   if (reader.error !== null) throw new Error(reader.error);
-  return { packets: n, seconds, constructMs, alerts, analyzer };
+  return {
+    packets: n,
+    seconds,
+    cpuNsPerPacket: ((cpu.user + cpu.system) * 1000) / n,
+    constructMs,
+    alerts,
+    analyzer,
+    readAhead: ahead,
+  };
 }
 
 function result(
@@ -104,19 +130,27 @@ export const fullPipelineSection: BenchSection = {
     const config = defaultConfig();
     const bare = withDetectors(config, []);
     const frame = newFrame();
-    // Warm-up of both (JIT), then alternate.
+    // Warm-up of each (JIT), then alternate.
     analyse(ctx.capture, bare, frame);
     analyse(ctx.capture, config, frame);
-    const bareRuns: number[] = [], fullRuns: number[] = [];
+    analyse(ctx.capture, config, frame, false);
+    const bareRuns: number[] = [], fullRuns: number[] = [], oneRuns: number[] = [];
+    const fullCpu: number[] = [], oneCpu: number[] = [];
     let last: Pass | null = null;
+    let readAhead = true;
     const construct: number[] = [];
     for (let i = 0; i < ctx.runs; i++) {
       const b = analyse(ctx.capture, bare, frame);
       bareRuns.push(b.packets / b.seconds);
       const p = analyse(ctx.capture, config, frame);
       fullRuns.push(p.packets / p.seconds);
+      fullCpu.push(p.cpuNsPerPacket);
+      readAhead &&= p.readAhead;
       construct.push(p.constructMs);
       last = p;
+      const o = analyse(ctx.capture, config, frame, false);
+      oneRuns.push(o.packets / o.seconds);
+      oneCpu.push(o.cpuNsPerPacket);
     }
     const p = last!;
     const s = p.analyzer.stats();
@@ -141,10 +175,16 @@ export const fullPipelineSection: BenchSection = {
         "full-pipeline",
         `TS reader + Analyzer.onFrame (decode, defrag, flows, ${detectors.length} scan detectors)`,
         fullRuns,
-        `${(1e9 / median(fullRuns)).toFixed(0)} ns/pkt; alerts ${p.alerts.length}${
+        `${(1e9 / median(fullRuns)).toFixed(0)} ns/pkt; CPU ${
+          median(fullCpu).toFixed(0)
+        } ns/pkt (both threads)${
+          readAhead ? "" : "; read-ahead did not take over in every run"
+        }; alerts ${p.alerts.length}${
           alertText ? ` (${alertText})` : ""
         }; flows ${s.engine.flowsCreated}`,
         {
+          cpuNsPerPacket: fullCpu,
+          readAheadTookOver: readAhead,
           alerts: p.alerts.length,
           alertsByDetector: byDetector,
           alertExamples: samples,
@@ -159,6 +199,14 @@ export const fullPipelineSection: BenchSection = {
           perPacketNs: Math.round(1e9 / median(fullRuns)),
           detectorsCostNsPerPacket: Math.round(1e9 / median(fullRuns) - 1e9 / median(bareRuns)),
         },
+      ),
+      result(
+        ctx,
+        "full-pipeline",
+        "the same, one thread (no read-ahead Worker)",
+        oneRuns,
+        `${(1e9 / median(oneRuns)).toFixed(0)} ns/pkt; CPU ${median(oneCpu).toFixed(0)} ns/pkt`,
+        { cpuNsPerPacket: oneCpu },
       ),
     ]);
   },

@@ -17,6 +17,13 @@
  * pcapng files whose interfaces have different link types or byte orders per section are read
  * to their end, each frame carrying its own interface's link type.
  *
+ * Read-ahead: on a regular file of 16 MiB or more, a Worker reads the next MiBs into a ring
+ * of shared buffers while this thread decodes the current one (`_read_ahead.ts`), so the
+ * kernel's copy out of the page cache runs on another core. `frame.buf` is then the current
+ * shared buffer; the unread tail of one buffer is moved before the start of the next, so a
+ * frame is still always contiguous. Until the Worker is ready, and when it cannot start, the
+ * reader reads on its own as described above.
+ *
  * `next()` never throws: a truncated or corrupt tail ends the capture, and `error` says what
  * was wrong and at which byte offset.
  *
@@ -24,6 +31,7 @@
  */
 
 import type { Frame } from "../decode/packet.ts";
+import { CHUNK, HEADROOM, READ_AHEAD_MIN_BYTES, ReadAhead } from "./_read_ahead.ts";
 
 /** Size of the read buffer: one synchronous read per MiB of file. */
 export const READ_BUFFER_SIZE = 1 << 20;
@@ -142,6 +150,12 @@ const POW10 = [
   1e15,
 ];
 
+/** Options of {@link CaptureFileReader.open}. */
+export interface CaptureFileOptions {
+  /** Read ahead on a Worker: always, never, or "auto" (regular files of 16 MiB or more). */
+  readAhead?: boolean | "auto";
+}
+
 /** Reads pcap and pcapng capture files; see the module documentation. */
 export class CaptureFileReader {
   /** File format, from the magic number. */
@@ -153,8 +167,8 @@ export class CaptureFileReader {
 
   /** The file being read; null after `close()`. */
   #file: Deno.FsFile | null;
-  #buf = new Uint8Array(READ_BUFFER_SIZE);
-  #view = new DataView(this.#buf.buffer);
+  #buf: Uint8Array = new Uint8Array(READ_BUFFER_SIZE);
+  #view: DataView = new DataView(this.#buf.buffer);
   /** Next unread byte in `#buf`. */
   #pos = 0;
   /** End of valid bytes in `#buf`. */
@@ -167,6 +181,9 @@ export class CaptureFileReader {
   #seekable: boolean;
   #done = false;
   #le = true;
+  /** The read-ahead Worker, or null; `#aheadOn` once it has taken over the reading. */
+  #ahead: ReadAhead | null = null;
+  #aheadOn = false;
 
   // pcap
   #pcapLinkType = 0;
@@ -221,9 +238,13 @@ export class CaptureFileReader {
   /**
    * Opens a capture file and reads its header. A FIFO or a pipe (`/dev/stdin`) is read too.
    *
+   * `readAhead`: whether a Worker reads the file's next MiBs while this thread decodes
+   * (see `_read_ahead.ts`); "auto" (the default) for regular files of 16 MiB or more. Frames
+   * are the same either way.
+   *
    * @throws {CaptureFileError} when the file is missing, unreadable, empty, or not pcap/pcapng
    */
-  static open(path: string): CaptureFileReader {
+  static open(path: string, options: CaptureFileOptions = {}): CaptureFileReader {
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(path, { read: true });
@@ -285,6 +306,13 @@ export class CaptureFileReader {
       const problem = format === "pcap" ? reader.#readPcapHeader() : reader.#readFirstShb();
       if (problem !== null) {
         throw new CaptureFileError(path, `Cannot read capture file "${path}": ${problem}`);
+      }
+      const ahead = options.readAhead ?? "auto";
+      if (
+        reader.#seekable &&
+        (ahead === true || (ahead === "auto" && file.statSync().size >= READ_AHEAD_MIN_BYTES))
+      ) {
+        reader.#ahead = ReadAhead.start(path, file);
       }
       return reader;
     } catch (e) {
@@ -358,6 +386,9 @@ export class CaptureFileReader {
    */
   close(): void {
     this.#done = true;
+    this.#ahead?.close();
+    this.#ahead = null;
+    this.#aheadOn = false;
     this.#plainPcap = false;
     if (this.#file !== null) {
       try {
@@ -367,9 +398,22 @@ export class CaptureFileReader {
     }
   }
 
-  /** The reader's buffer (what `frame.buf` is): constant for the reader's life. */
+  /** The buffer the current frame is in (`frame.buf`): changes each MiB with read-ahead. */
   get buffer(): Uint8Array {
     return this.#buf;
+  }
+
+  /**
+   * Waits up to `timeoutMs` for the read-ahead Worker to be ready to take over at the next
+   * refill; false without one. For tests: a reader never waits for it otherwise.
+   */
+  awaitReadAhead(timeoutMs: number): boolean {
+    return this.#ahead?.waitReady(timeoutMs) ?? false;
+  }
+
+  /** Whether the read-ahead Worker has taken over the reading. */
+  get readingAhead(): boolean {
+    return this.#aheadOn;
   }
 
   // --- buffer management -------------------------------------------------------------------
@@ -381,6 +425,17 @@ export class CaptureFileReader {
   }
 
   #fill(n: number): boolean {
+    const ahead = this.#ahead;
+    if (ahead !== null) {
+      if (this.#aheadOn || ahead.begin(this.#base + this.#end)) {
+        this.#aheadOn = true;
+        return this.#fillAhead(ahead, n);
+      }
+      if (ahead.failed) {
+        ahead.close();
+        this.#ahead = null;
+      }
+    }
     if (this.#pos > 0) {
       const rem = this.#end - this.#pos;
       if (rem > 0) this.#buf.copyWithin(0, this.#pos, this.#end);
@@ -401,6 +456,36 @@ export class CaptureFileReader {
     return this.#end - this.#pos >= n;
   }
 
+  /**
+   * `#fill` once the read-ahead Worker reads: takes its next slot, moves the unread tail
+   * (less than `n`, so less than one record) into the slot's headroom, and gives the slot
+   * before back. Throws the Worker's read error (`#nextGeneral` reports it).
+   */
+  #fillAhead(ahead: ReadAhead, n: number): boolean {
+    if (n > HEADROOM) return false;
+    for (;;) {
+      const rem = this.#end - this.#pos;
+      if (rem >= n) return true;
+      if (this.#eof) return false;
+      const k = ahead.take();
+      const len = ahead.length(k);
+      if (len < 0) {
+        this.#eof = true;
+        throw new Error(ahead.error);
+      }
+      const dst = ahead.buffers[k]!;
+      const start = HEADROOM - rem;
+      if (rem > 0) dst.set(this.#buf.subarray(this.#pos, this.#end), start);
+      ahead.advance();
+      this.#base += this.#pos - start;
+      this.#buf = dst;
+      this.#view = ahead.views[k]!;
+      this.#pos = start;
+      this.#end = HEADROOM + len;
+      if (len < CHUNK) this.#eof = true;
+    }
+  }
+
   /** Skips `n` bytes from `#pos` (possibly beyond the buffer); false when the file ends first. */
   #skip(n: number): boolean {
     const avail = this.#end - this.#pos;
@@ -410,6 +495,17 @@ export class CaptureFileReader {
     }
     const file = this.#file;
     if (file === null) return false;
+    if (this.#aheadOn) {
+      // The Worker reads on: skip through its slots.
+      let left = n;
+      while (left > this.#end - this.#pos) {
+        left -= this.#end - this.#pos;
+        this.#pos = this.#end;
+        if (!this.#fillAhead(this.#ahead!, 1)) return false;
+      }
+      this.#pos += left;
+      return true;
+    }
     if (!this.#seekable) return this.#skipByReading(file, n - avail);
     const target = this.#base + this.#pos + n;
     const size = file.statSync().size;
@@ -571,7 +667,8 @@ export class CaptureFileReader {
   #readShb(): string | null {
     const at = this.#base + this.#pos;
     if (!this.#ensure(12)) return `truncated section header block at byte ${at}`;
-    const v = this.#view, p = this.#pos;
+    let v = this.#view;
+    const p = this.#pos;
     const bom = v.getUint32(p + 8, true);
     if (bom === BYTE_ORDER_MAGIC) this.#le = true;
     else if (bom === 0x4d3c2b1a) this.#le = false;
@@ -590,6 +687,7 @@ export class CaptureFileReader {
         this.#end - this.#pos
       } left`;
     }
+    v = this.#view; // a refill may have moved to another buffer
     const major = v.getUint16(this.#pos + 12, le);
     if (major !== 1) return `unsupported pcapng major version ${major} at byte ${at}`;
     if (v.getUint32(this.#pos + len - 4, le) !== len) {
@@ -739,7 +837,8 @@ export class CaptureFileReader {
 
   #nextPcapngGeneral(frame: Frame): boolean {
     if (!this.#advanceToPacket()) return false;
-    const v = this.#view, le = this.#le;
+    let v = this.#view;
+    const le = this.#le;
     let p = this.#pos;
     const at = this.#base + p;
     const type = v.getUint32(p, le);
@@ -755,6 +854,7 @@ export class CaptureFileReader {
       );
     }
     p = this.#pos;
+    v = this.#view; // a refill may have moved to another buffer
     if (v.getUint32(p + len - 4, le) !== len) {
       return this.#fail(`corrupt packet block at byte ${at}: trailing length differs from ${len}`);
     }

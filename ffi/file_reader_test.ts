@@ -2,6 +2,7 @@ import { assert, assertEquals, assertThrows } from "./_assert.ts";
 import fc from "fast-check";
 import { CaptureFileError, CaptureFileReader, MAX_CAPLEN, newFrame } from "./file_reader.ts";
 import { PcapWriter } from "./pcap_writer.ts";
+import { OfflineFilter } from "./filter.ts";
 import type { Frame } from "../decode/packet.ts";
 
 // All fixtures here are hand-built by the helpers below.
@@ -659,4 +660,130 @@ Deno.test("CaptureFileReader survives its file being cut shorter while it reads 
   assert(r.error === null || r.error.startsWith("truncated"), `${r.error}`);
   r.close();
   Deno.removeSync(path);
+});
+
+// Reading ahead on a Worker
+
+/** Every frame and the error of `path`, read with or without the read-ahead Worker. */
+function readAllWith(
+  path: string,
+  readAhead: boolean,
+): { frames: Seen[]; error: string | null; handedOver: boolean; filtered: boolean[] } {
+  const r = CaptureFileReader.open(path, { readAhead });
+  if (readAhead) assert(r.awaitReadAhead(10_000), "the read-ahead Worker started");
+  const filter = new OfflineFilter("len > 1000 and ether[20] < 128", 1);
+  const f: Frame = newFrame();
+  const frames: Seen[] = [];
+  const filtered: boolean[] = [];
+  while (r.next(f)) {
+    frames.push({
+      tsSec: f.tsSec,
+      tsNsec: f.tsNsec,
+      caplen: f.caplen,
+      len: f.len,
+      linkType: f.linkType,
+      bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
+    });
+    if (f.linkType === 1) filtered.push(filter.matches(f));
+  }
+  const handedOver = r.readingAhead;
+  r.close();
+  filter.close();
+  return { frames, error: r.error, handedOver, filtered };
+}
+
+Deno.test("CaptureFileReader reading ahead on a Worker hands the same frames and errors as reading alone", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    // pcap: 9 MiB of records from 0 to 70000 bytes, straddling every 1 MiB slot.
+    const pcapPath = `${dir}/a.pcap`;
+    const w = PcapWriter.create(pcapPath, { snaplen: 262144 });
+    let total = 0;
+    for (let i = 0; total < 9 * (1 << 20); i++) {
+      const n = (i * 7919) % 70001;
+      total += n + 16;
+      w.writeRecord(i, i * 1000, pattern(n, i));
+    }
+    w.close();
+    const pcap = Deno.readFileSync(pcapPath);
+    // pcapng: unknown blocks larger than a slot (skipped through the slots), a section of
+    // the other byte order, and records around them.
+    const parts: Uint8Array[] = [shb(), idb(1, 0)];
+    for (let i = 0; i < 300; i++) parts.push(epb(0, BigInt(i), pattern((i * 4099) % 9000, i)));
+    parts.push(block(0x0bad0bad, new Uint8Array(3 * 1024 * 1024 + 5)));
+    parts.push(shb(false), idb(113, 0, { le: false }));
+    for (let i = 0; i < 300; i++) {
+      parts.push(epb(0, BigInt(i), pattern((i * 7001) % 60000, i), false));
+    }
+    const ng = concat(...parts);
+    const cases: [string, Uint8Array][] = [
+      ["pcap", pcap],
+      ["pcap cut inside a record", pcap.subarray(0, pcap.length - 1000)],
+      ["pcapng", ng],
+      ["pcapng cut inside the big block", ng.subarray(0, 3_000_000)],
+    ];
+    for (const [name, bytes] of cases) {
+      const path = `${dir}/case.cap`;
+      Deno.writeFileSync(path, bytes);
+      const alone = readAllWith(path, false);
+      const ahead = readAllWith(path, true);
+      assert(ahead.handedOver, `${name}: the Worker took over the reading`);
+      assert(!alone.handedOver);
+      assert(alone.frames.length > 100, `${name}: ${alone.frames.length} frames`);
+      assertEquals(ahead.error, alone.error, `${name}: the same error, at the same byte`);
+      assertEquals(ahead.frames.length, alone.frames.length, `${name}: frame count`);
+      for (let i = 0; i < alone.frames.length; i++) {
+        assertEquals(ahead.frames[i], alone.frames[i], `${name}: frame ${i}`);
+      }
+      assertEquals(ahead.filtered, alone.filtered, `${name}: BPF on frames in shared memory`);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("CaptureFileReader reads ahead only on large regular files by default", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const small = `${dir}/small.pcap`;
+    Deno.writeFileSync(small, concat(pcapHeader(), pcapRecord(1, 0, pattern(60, 1))));
+    const r = CaptureFileReader.open(small);
+    assertEquals(r.awaitReadAhead(1), false, "no Worker for a small file");
+    r.close();
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("A reader reading ahead that is never closed does not keep the program alive", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/a.pcap`;
+    const w = PcapWriter.create(path);
+    for (let i = 0; i < 6000; i++) w.writeRecord(i, 0, pattern(1000, i));
+    w.close();
+    const reader = new URL("./file_reader.ts", import.meta.url).href;
+    const code = `
+      import { CaptureFileReader, newFrame } from "${reader}";
+      const r = CaptureFileReader.open(${JSON.stringify(path)}, { readAhead: true });
+      if (!r.awaitReadAhead(10000)) throw new Error("no Worker");
+      const f = newFrame();
+      let n = 0;
+      while (n < 2000 && r.next(f)) n++;
+      console.log(r.readingAhead, n);
+    `;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=ts", code],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const out = await child.output();
+    clearTimeout(timer);
+    assertEquals(new TextDecoder().decode(out.stderr), "");
+    assertEquals(out.code, 0, "the program ended by itself");
+    assertEquals(new TextDecoder().decode(out.stdout).trim(), "true 2000");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -111,3 +111,72 @@ Deno.test({
     assert.deepEqual(noisy, []);
   },
 });
+
+/** A mid-stream TCP ACK frame (Ethernet, IPv4) of `size` bytes from 10.9.0.1:443 to 10.9.0.2:50000. */
+function paddingFrame(size: number, seq: number): Uint8Array {
+  const f = new Uint8Array(size);
+  const v = new DataView(f.buffer);
+  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1], 0);
+  v.setUint16(12, 0x0800);
+  f[14] = 0x45;
+  v.setUint16(16, size - 14);
+  f[22] = 64;
+  f[23] = 6;
+  f.set([10, 9, 0, 1, 10, 9, 0, 2], 26);
+  v.setUint16(34, 443);
+  v.setUint16(36, 50000);
+  v.setUint32(38, seq >>> 0);
+  v.setUint32(42, 1);
+  f[46] = 0x50;
+  f[47] = 0x10; // ACK
+  v.setUint16(48, 65535);
+  return f;
+}
+
+Deno.test({
+  name:
+    "pcap_ts --read of a capture over 16 MiB (read ahead on a Worker) gives the alerts of its packets",
+  ignore: !available,
+  sanitizeResources: false,
+  async fn() {
+    const { CaptureFileReader, newFrame } = await import("../ffi/file_reader.ts");
+    const { PcapWriter } = await import("../ffi/pcap_writer.ts");
+    const file = "detection/ndpi/synscan.pcap";
+    const src = CaptureFileReader.open(`${CORPUS}${file}`);
+    const big = `${dir}/big.pcap`;
+    const w = PcapWriter.create(big, { linkType: src.linkType });
+    const f = newFrame();
+    assert.ok(src.next(f));
+    // 60,000 frames (about 21 MB) of one established connection first, ending before the scan.
+    const start = f.tsSec - 120;
+    for (let i = 0; i < 60_000; i++) {
+      w.writeRecord(
+        start + Math.floor(i / 1000),
+        (i % 1000) * 1_000_000,
+        paddingFrame(350, i * 296),
+      );
+    }
+    let scanFrames = 0;
+    do {
+      w.writeRecord(f.tsSec, f.tsNsec, f.buf.subarray(f.offset, f.offset + f.caplen), f.len);
+      scanFrames++;
+    } while (src.next(f));
+    w.close();
+    src.close();
+    assert.ok(Deno.statSync(big).size > 16 << 20);
+    const key = (a: Record<string, unknown>) => {
+      const p = a.pcap_ts as { detector: string; offender: string };
+      return `${p.detector} ${p.offender} ${(a.alert as { signature: string }).signature}`;
+    };
+    const alone = (await alertsOf(file)).map(key).sort();
+    const eve = `${dir}/big.eve.json`;
+    assert.equal(await main(["--read", big, "-c", config, "--eve", eve]), 0);
+    const events = Deno.readTextFileSync(eve).split("\n").filter((l) => l !== "")
+      .map((l) => JSON.parse(l));
+    const withPadding = events.filter((e) => e.event_type === "alert").map(key).sort();
+    assert.ok(alone.length > 0);
+    assert.deepEqual(withPadding, alone);
+    const stats = events.filter((e) => e.event_type === "stats").at(-1);
+    assert.equal(stats?.stats?.packets ?? stats?.stats?.capture?.packets, 60_000 + scanFrames);
+  },
+});
