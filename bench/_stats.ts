@@ -5,8 +5,6 @@
  * @module
  */
 
-import process from "node:process";
-
 /** Median of numbers. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,28 +23,6 @@ export function timeRuns(runs: number, fn: () => number): number[] {
     out.push(n / s);
   }
   return out;
-}
-
-/**
- * Like {@link timeRuns}, and also the CPU time of the whole process (every thread: a
- * read-ahead Worker's too) per packet of each timed run, in ns.
- */
-export function timeRunsWithCpu(
-  runs: number,
-  fn: () => number,
-): { rates: number[]; cpuNsPerPacket: number[] } {
-  fn();
-  const rates: number[] = [], cpuNsPerPacket: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const n = fn();
-    const s = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(c0);
-    rates.push(n / s);
-    cpuNsPerPacket.push(((c.user + c.system) * 1000) / n);
-  }
-  return { rates, cpuNsPerPacket };
 }
 
 /** The 1, 5 and 15 minute load averages (from /proc/loadavg), or null when unreadable. */

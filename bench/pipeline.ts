@@ -5,10 +5,10 @@
  *
  * - `full-pipeline`: reader + decode + flow table with no detector (the floor the detectors
  *   add to), then the full Analyzer with the default config, then the same on one thread (no
- *   read-ahead Worker); the three are timed alternately, after one warm-up of each, so that a
- *   change of machine load hits them alike. A pass is timed from opening the file to the end
- *   of `finish`; CPU time counts every thread of the process. Alerts are collected into an
- *   array and reported by detector.
+ *   read-ahead Worker); each in a process of its own (`_pass_child.ts`, one warm-up then the
+ *   timed runs), so that how V8 optimised one row does not colour the next. A pass is timed
+ *   from opening the file to the end of `finish`; CPU time counts every thread of the
+ *   process. Alerts are collected into an array and reported by detector.
  * - `pipeline-detectors` (opt-in: `--only pipeline-detectors`): the same with one detector
  *   enabled at a time, to find which one costs what.
  *
@@ -21,6 +21,7 @@ import { type Config, defaultConfig } from "../config/mod.ts";
 import type { Alert } from "../detect/alert.ts";
 import type { Frame } from "../decode/packet.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
+import type { PassReport } from "./_pass_child.ts";
 import { median } from "./_stats.ts";
 import process from "node:process";
 
@@ -30,7 +31,7 @@ function detectorNames(config: Config): string[] {
 }
 
 /** `config` with every scan detector disabled except those in `keep`. */
-function withDetectors(config: Config, keep: readonly string[]): Config {
+export function withDetectors(config: Config, keep: readonly string[]): Config {
   const out: Record<string, unknown> = { ...config };
   for (const name of detectorNames(config)) {
     if (keep.includes(name)) continue;
@@ -40,7 +41,7 @@ function withDetectors(config: Config, keep: readonly string[]): Config {
 }
 
 /** What one pass over the capture gave. */
-interface Pass {
+export interface Pass {
   packets: number;
   seconds: number;
   /** CPU time of the whole process (every thread) per packet, ns. */
@@ -56,7 +57,7 @@ interface Pass {
  * One pass: a fresh Analyzer (built outside the timing) fed every frame from the opening of
  * the file to `finish(true)`. `readAhead`: as `CaptureFileReader.open` takes it.
  */
-function analyse(
+export function analyse(
   path: string,
   config: Config,
   frame: Frame,
@@ -117,98 +118,97 @@ function result(
 }
 
 /** Alerts by detector, most first. */
-function countByDetector(alerts: readonly Alert[]): Record<string, number> {
+export function countByDetector(alerts: readonly Alert[]): Record<string, number> {
   const by: Record<string, number> = {};
   for (const a of alerts) by[a.detector] = (by[a.detector] ?? 0) + 1;
   return Object.fromEntries(Object.entries(by).sort((a, b) => b[1] - a[1]));
 }
 
+/** Runs `_pass_child.ts` in a process of its own and returns its report. */
+export async function passInChild(
+  kind: "decode" | "floor" | "full",
+  readAhead: boolean | "auto",
+  runs: number,
+  capture: string,
+): Promise<PassReport> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("./_pass_child.ts", import.meta.url).pathname,
+      kind,
+      String(readAhead),
+      String(runs),
+      capture,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
+    throw new Error(`_pass_child.ts ${kind} exited ${out.code}: ${err}`);
+  }
+  return JSON.parse(stdout.trim().split("\n").pop()!) as PassReport;
+}
+
 /** `full-pipeline`: see the module doc. */
 export const fullPipelineSection: BenchSection = {
   name: "full-pipeline",
-  run(ctx) {
+  async run(ctx) {
     const config = defaultConfig();
-    const bare = withDetectors(config, []);
-    const frame = newFrame();
-    // Warm-up of each (JIT), then alternate.
-    analyse(ctx.capture, bare, frame);
-    analyse(ctx.capture, config, frame);
-    analyse(ctx.capture, config, frame, false);
-    const bareRuns: number[] = [], fullRuns: number[] = [], oneRuns: number[] = [];
-    const fullCpu: number[] = [], oneCpu: number[] = [];
-    let last: Pass | null = null;
-    let readAhead = true;
-    const construct: number[] = [];
-    for (let i = 0; i < ctx.runs; i++) {
-      const b = analyse(ctx.capture, bare, frame);
-      bareRuns.push(b.packets / b.seconds);
-      const p = analyse(ctx.capture, config, frame);
-      fullRuns.push(p.packets / p.seconds);
-      fullCpu.push(p.cpuNsPerPacket);
-      readAhead &&= p.readAhead;
-      construct.push(p.constructMs);
-      last = p;
-      const o = analyse(ctx.capture, config, frame, false);
-      oneRuns.push(o.packets / o.seconds);
-      oneCpu.push(o.cpuNsPerPacket);
-    }
-    const p = last!;
-    const s = p.analyzer.stats();
-    const byDetector = countByDetector(p.alerts);
+    const floor = await passInChild("floor", "auto", ctx.runs, ctx.capture);
+    const full = await passInChild("full", "auto", ctx.runs, ctx.capture);
+    const one = await passInChild("full", false, ctx.runs, ctx.capture);
+    const byDetector = full.alertsByDetector ?? {};
     const alertText = Object.entries(byDetector).map(([d, n]) => `${d} ${n}`).join(", ");
-    const samples: Record<string, string> = {};
-    for (const a of p.alerts) samples[a.detector] ??= a.signature;
     const detectors = detectorNames(config).filter((n) =>
       (config as unknown as Record<string, { enabled?: boolean }>)[n]!.enabled !== false
     );
-    return Promise.resolve([
+    const ns = (r: PassReport) => 1e9 / median(r.rates);
+    const cpu = (r: PassReport) => median(r.cpuNsPerPacket).toFixed(0);
+    const ahead = (r: PassReport) =>
+      r.readAheadTookOver ? "" : "; read-ahead did not take over in every run";
+    return [
       result(
         ctx,
         "full-pipeline",
         "TS reader + decode + flow table, no detector (floor)",
-        bareRuns,
-        `${(1e9 / median(bareRuns)).toFixed(0)} ns/pkt`,
-        {},
+        floor.rates,
+        `${ns(floor).toFixed(0)} ns/pkt; CPU ${cpu(floor)} ns/pkt (both threads)${ahead(floor)}`,
+        { cpuNsPerPacket: floor.cpuNsPerPacket },
       ),
       result(
         ctx,
         "full-pipeline",
         `TS reader + Analyzer.onFrame (decode, defrag, flows, ${detectors.length} scan detectors)`,
-        fullRuns,
-        `${(1e9 / median(fullRuns)).toFixed(0)} ns/pkt; CPU ${
-          median(fullCpu).toFixed(0)
-        } ns/pkt (both threads)${
-          readAhead ? "" : "; read-ahead did not take over in every run"
-        }; alerts ${p.alerts.length}${
-          alertText ? ` (${alertText})` : ""
-        }; flows ${s.engine.flowsCreated}`,
+        full.rates,
+        `${ns(full).toFixed(0)} ns/pkt; CPU ${cpu(full)} ns/pkt (both threads)${
+          ahead(full)
+        }; alerts ${full.alerts}${alertText ? ` (${alertText})` : ""}; flows ${
+          (full.stats as { flowsCreated: number }).flowsCreated
+        }`,
         {
-          cpuNsPerPacket: fullCpu,
-          readAheadTookOver: readAhead,
-          alerts: p.alerts.length,
+          cpuNsPerPacket: full.cpuNsPerPacket,
+          readAheadTookOver: full.readAheadTookOver,
+          alerts: full.alerts,
           alertsByDetector: byDetector,
-          alertExamples: samples,
-          flowsCreated: s.engine.flowsCreated,
-          flowEvictions: s.engine.evictions,
-          flowTimeouts: s.engine.flowTimeouts,
-          untracked: s.engine.untracked,
-          anomalies: s.anomalies,
-          defragCompleted: s.defrag["defrag.completed"] ?? 0,
-          detectors: s.engine.detectors,
-          analyzerConstructMs: Math.round(median(construct)),
-          perPacketNs: Math.round(1e9 / median(fullRuns)),
-          detectorsCostNsPerPacket: Math.round(1e9 / median(fullRuns) - 1e9 / median(bareRuns)),
+          alertExamples: full.alertExamples,
+          ...full.stats,
+          analyzerConstructMs: Math.round(full.constructMs ?? 0),
+          perPacketNs: Math.round(ns(full)),
+          detectorsCostNsPerPacket: Math.round(ns(full) - ns(floor)),
         },
       ),
       result(
         ctx,
         "full-pipeline",
         "the same, one thread (no read-ahead Worker)",
-        oneRuns,
-        `${(1e9 / median(oneRuns)).toFixed(0)} ns/pkt; CPU ${median(oneCpu).toFixed(0)} ns/pkt`,
-        { cpuNsPerPacket: oneCpu },
+        one.rates,
+        `${ns(one).toFixed(0)} ns/pkt; CPU ${cpu(one)} ns/pkt`,
+        { cpuNsPerPacket: one.cpuNsPerPacket },
       ),
-    ]);
+    ];
   },
 };
 

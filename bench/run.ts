@@ -21,11 +21,10 @@ import { OfflineFilter } from "../ffi/filter.ts";
 import { PcapWriter } from "../ffi/pcap_writer.ts";
 import { DEFAULT_CAPTURE_PATH, DEFAULT_PACKETS, generateCapture } from "../scripts/gen_capture.ts";
 import { createTestNet, run } from "../tests/netns.ts";
-import { type Frame, Packet } from "../decode/packet.ts";
-import { decodeFrame } from "../decode/mod.ts";
+import type { Frame } from "../decode/packet.ts";
 import { cpuSeconds } from "./_live_drain.ts";
-import { loadAverage, median, timeRuns, timeRunsWithCpu } from "./_stats.ts";
-import { fullPipelineSection, pipelineDetectorsSection } from "./pipeline.ts";
+import { loadAverage, median, timeRuns } from "./_stats.ts";
+import { fullPipelineSection, passInChild, pipelineDetectorsSection } from "./pipeline.ts";
 import { memorySection } from "./memory.ts";
 
 /** What every section gets. */
@@ -194,41 +193,14 @@ registerSection({
   },
 });
 
-/**
- * Reads and decodes every frame of `r`; returns the count and ORs the layers seen into
- * `seen[0]`. A function of its own, so that the loop is optimised with the type feedback of
- * earlier runs rather than on-stack-replaced in the middle of each run.
- */
-function readAndDecode(r: CaptureFileReader, f: Frame, pkt: Packet, seen: Uint32Array): number {
-  let n = 0, layers = 0;
-  while (r.next(f)) {
-    decodeFrame(f, pkt);
-    layers |= pkt.layers;
-    n++;
-  }
-  seen[0] = seen[0]! | layers;
-  return n;
-}
-
 registerSection({
   name: "ts-reader-decode",
-  run(ctx) {
-    const f = newFrame();
-    const pkt = new Packet();
-    const seen = new Uint32Array(1);
+  async run(ctx) {
     const rows: BenchResult[] = [];
-    // The read-ahead row first: V8 optimises the shared loop for the buffers it sees first,
-    // and the shared (read-ahead) buffers suffer more from coming second than the plain ones.
+    // Each in a process of its own: see bench/_pass_child.ts.
     for (const readAhead of [true, false]) {
-      let handedOver = true;
-      const { rates, cpuNsPerPacket } = timeRunsWithCpu(ctx.runs, () => {
-        const r = CaptureFileReader.open(ctx.capture, { readAhead });
-        const n = readAndDecode(r, f, pkt, seen);
-        handedOver &&= r.readingAhead === readAhead;
-        r.close();
-        return n;
-      });
-      const cpu = median(cpuNsPerPacket);
+      const r = await passInChild("decode", readAhead, ctx.runs, ctx.capture);
+      const cpu = median(r.cpuNsPerPacket);
       rows.push({
         ...row(
           ctx,
@@ -236,15 +208,19 @@ registerSection({
           readAhead
             ? "TS reader + decodeFrame, read-ahead Worker (the default for files >= 16 MiB)"
             : "TS reader + decodeFrame, one thread",
-          rates,
-          { layersSeen: seen[0], cpuNsPerPacket, readAheadTookOver: handedOver },
+          r.rates,
+          {
+            layersSeen: r.layersSeen,
+            cpuNsPerPacket: r.cpuNsPerPacket,
+            readAheadTookOver: r.readAheadTookOver,
+          },
         ),
-        summary: `${(1e9 / median(rates)).toFixed(0)} ns/pkt; CPU ${cpu.toFixed(0)} ns/pkt${
+        summary: `${(1e9 / median(r.rates)).toFixed(0)} ns/pkt; CPU ${cpu.toFixed(0)} ns/pkt${
           readAhead ? " (both threads)" : ""
-        }${handedOver ? "" : "; read-ahead did not take over in every run"}`,
+        }${readAhead && !r.readAheadTookOver ? "; read-ahead did not take over in every run" : ""}`,
       });
     }
-    return Promise.resolve(rows);
+    return rows;
   },
 });
 

@@ -206,7 +206,10 @@ export class CaptureFileReader {
 
   /**
    * `head`: the file's first bytes, already read: the reader starts with them instead of
-   * reading them again, so that a FIFO or pipe works.
+   * reading them again, so that a FIFO or pipe works. `shared`: the buffer is a
+   * SharedArrayBuffer's, like the read-ahead slots, so that every frame the loop sees (before
+   * and after the Worker takes over) lives in the same kind of memory and V8 optimises the
+   * loop once, for that kind.
    */
   private constructor(
     path: string,
@@ -214,10 +217,15 @@ export class CaptureFileReader {
     file: Deno.FsFile,
     head: Uint8Array,
     seekable: boolean,
+    shared: boolean,
   ) {
     this.path = path;
     this.format = format;
     this.#file = file;
+    if (shared) {
+      this.#buf = new Uint8Array(new SharedArrayBuffer(READ_BUFFER_SIZE));
+      this.#view = new DataView(this.#buf.buffer);
+    }
     this.#buf.set(head);
     this.#end = head.length;
     this.#seekable = seekable;
@@ -302,18 +310,16 @@ export class CaptureFileReader {
           `Cannot read capture file "${path}": not a pcap or pcapng file (first bytes ${hex}; expected a pcap magic a1b2c3d4/a1b23c4d in either byte order, or pcapng 0a 0d 0d 0a)`,
         );
       }
-      const reader = new CaptureFileReader(path, format, file, head, isRegularFile(file));
+      const seekable = isRegularFile(file);
+      const ahead = options.readAhead ?? "auto";
+      const readAhead = seekable &&
+        (ahead === true || (ahead === "auto" && file.statSync().size >= READ_AHEAD_MIN_BYTES));
+      const reader = new CaptureFileReader(path, format, file, head, seekable, readAhead);
       const problem = format === "pcap" ? reader.#readPcapHeader() : reader.#readFirstShb();
       if (problem !== null) {
         throw new CaptureFileError(path, `Cannot read capture file "${path}": ${problem}`);
       }
-      const ahead = options.readAhead ?? "auto";
-      if (
-        reader.#seekable &&
-        (ahead === true || (ahead === "auto" && file.statSync().size >= READ_AHEAD_MIN_BYTES))
-      ) {
-        reader.#ahead = ReadAhead.start(path, file);
-      }
+      if (readAhead) reader.#ahead = ReadAhead.start(path, file);
       return reader;
     } catch (e) {
       try {
