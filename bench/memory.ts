@@ -12,8 +12,10 @@
  *   scan.trw) × its worst-case bytes per key, measured by `_per_key_child.ts` (V8 heap after
  *   a full GC); `[defrag] memory_cap`; `[response.suppress] max_keys` × bytes per entry; the
  *   ban manager's offence cap (`MAX_OFFENCES` in actions/ban_manager.ts) × bytes per record;
- *   the kernel capture buffer (`[capture] buffer_size_mb`, live only); plus the runtime's own
- *   RSS before the Analyzer exists (measured in the flood child).
+ *   the kernel capture buffer (`[capture] buffer_size_mb`, live only); the read-ahead Worker
+ *   and its buffers (reading a file of 16 MiB or more only: the growth of peak RSS it causes,
+ *   measured by `_read_ahead_child.ts`); plus the runtime's own RSS before the Analyzer exists
+ *   (measured in the flood child).
  *
  * @module
  */
@@ -106,6 +108,7 @@ export interface BoundPart {
 export function memoryBound(
   perKey: Record<string, (number | null)[] | number | Record<string, number>>,
   runtimeBytes: number,
+  readAheadBytes = 0,
 ): { parts: BoundPart[]; total: number; totalOffline: number } {
   const c = defaultConfig() as unknown as Record<string, Record<string, number | boolean>>;
   const parts: BoundPart[] = [];
@@ -180,7 +183,14 @@ export function memoryBound(
       bytes: mo * oe,
     });
   }
-  const offline = parts.reduce((a, p) => a + p.bytes, 0);
+  const common = parts.reduce((a, p) => a + p.bytes, 0);
+  parts.push({
+    what: "read-ahead Worker and its shared buffers (reading a file of 16 MiB or more only)",
+    short: "read-ahead",
+    count: null,
+    bytesEach: null,
+    bytes: readAheadBytes,
+  });
   const buf = (c.capture!.buffer_size_mb as number) * 1048576;
   parts.push({
     what: "[capture] buffer_size_mb (live capture only)",
@@ -189,7 +199,7 @@ export function memoryBound(
     bytesEach: null,
     bytes: buf,
   });
-  return { parts, total: offline + buf, totalOffline: offline };
+  return { parts, total: common + buf, totalOffline: common + readAheadBytes };
 }
 
 /** `memory`: see the module doc. */
@@ -232,7 +242,10 @@ export const memorySection: BenchSection = {
       string,
       (number | null)[] | number | Record<string, number>
     >;
-    const bound = memoryBound(perKey, runtime);
+    const readAhead = await child("./_read_ahead_child.ts", [ctx.capture], null) as {
+      bytes: number;
+    };
+    const bound = memoryBound(perKey, runtime, readAhead.bytes);
     results.push({
       section: "memory",
       name: "worst-case bound of the default config (caps × bytes each)",
