@@ -39,3 +39,31 @@ export function loadAverage(): [number, number, number] | null {
 export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
+
+/**
+ * Runs a benchmark child script (`deno run --allow-all`, optional V8 flags) and returns the
+ * JSON of the last line it prints; throws with the end of its stderr when it fails.
+ */
+export async function runChild(
+  script: URL,
+  args: readonly string[],
+  v8Flags: string | null = null,
+): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      ...(v8Flags === null ? [] : [`--v8-flags=${v8Flags}`]),
+      script.pathname,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
+    throw new Error(`${script.pathname.split("/").pop()} exited ${out.code}: ${err}`);
+  }
+  return JSON.parse(stdout.trim().split("\n").pop()!);
+}

@@ -24,7 +24,7 @@ import { defaultConfig } from "../config/mod.ts";
 import { BYTES_PER_FLOW } from "../flow/table.ts";
 import { scanSections } from "../detect/config.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
-import { mib } from "./_stats.ts";
+import { mib, runChild } from "./_stats.ts";
 
 /** V8 flags that bound the heap (as flow/memory_test.ts uses). */
 export const BOUNDED_V8_FLAGS = "--max-old-space-size=128,--max-semi-space-size=4";
@@ -32,24 +32,9 @@ export const BOUNDED_V8_FLAGS = "--max-old-space-size=128,--max-semi-space-size=
 /** The target of the issue: peak RSS under 256 MB at 1 M spoofed sources. */
 const TARGET_BYTES = 256 * 1024 * 1024;
 
-async function child(script: string, args: string[], v8: string | null): Promise<unknown> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      ...(v8 === null ? [] : [`--v8-flags=${v8}`]),
-      new URL(script, import.meta.url).pathname,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (out.code !== 0) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
-    throw new Error(`${script} exited ${out.code}: ${err}`);
-  }
-  return JSON.parse(stdout.trim().split("\n").pop()!);
+/** Runs a child script of this folder (see `runChild`). */
+function child(script: string, args: string[], v8: string | null): Promise<unknown> {
+  return runChild(new URL(script, import.meta.url), args, v8);
 }
 
 interface FloodResult {

@@ -22,7 +22,7 @@ import type { Alert } from "../detect/alert.ts";
 import type { Frame } from "../decode/packet.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
 import type { PassReport } from "./_pass_child.ts";
-import { median } from "./_stats.ts";
+import { median, runChild } from "./_stats.ts";
 import process from "node:process";
 
 /** Names of the scan detector sections of a config (`scan.trw`, ...). */
@@ -131,25 +131,12 @@ export async function passInChild(
   runs: number,
   capture: string,
 ): Promise<PassReport> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      new URL("./_pass_child.ts", import.meta.url).pathname,
-      kind,
-      String(readAhead),
-      String(runs),
-      capture,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  if (out.code !== 0) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
-    throw new Error(`_pass_child.ts ${kind} exited ${out.code}: ${err}`);
-  }
-  return JSON.parse(stdout.trim().split("\n").pop()!) as PassReport;
+  return await runChild(new URL("./_pass_child.ts", import.meta.url), [
+    kind,
+    String(readAhead),
+    String(runs),
+    capture,
+  ]) as PassReport;
 }
 
 /** `full-pipeline`: see the module doc. */

@@ -171,22 +171,25 @@ interface Seen {
   bytes: number[];
 }
 
+/** What a test compares of a frame (its bytes copied out). */
+function seen(f: Frame): Seen {
+  return {
+    tsSec: f.tsSec,
+    tsNsec: f.tsNsec,
+    caplen: f.caplen,
+    len: f.len,
+    linkType: f.linkType,
+    bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
+  };
+}
+
 function readAll(
   path: string,
 ): { frames: Seen[]; error: string | null; reader: CaptureFileReader } {
   const r = CaptureFileReader.open(path);
   const f: Frame = newFrame();
   const frames: Seen[] = [];
-  while (r.next(f)) {
-    frames.push({
-      tsSec: f.tsSec,
-      tsNsec: f.tsNsec,
-      caplen: f.caplen,
-      len: f.len,
-      linkType: f.linkType,
-      bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
-    });
-  }
+  while (r.next(f)) frames.push(seen(f));
   r.close();
   return { frames, error: r.error, reader: r };
 }
@@ -590,16 +593,7 @@ async function readThroughFifo(
     const r = CaptureFileReader.open(fifo);
     const f = newFrame();
     const frames: Seen[] = [];
-    while (r.next(f)) {
-      frames.push({
-        tsSec: f.tsSec,
-        tsNsec: f.tsNsec,
-        caplen: f.caplen,
-        len: f.len,
-        linkType: f.linkType,
-        bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
-      });
-    }
+    while (r.next(f)) frames.push(seen(f));
     r.close();
     await writer.status;
     return { frames, error: r.error };
@@ -676,14 +670,7 @@ function readAllWith(
   const frames: Seen[] = [];
   const filtered: boolean[] = [];
   while (r.next(f)) {
-    frames.push({
-      tsSec: f.tsSec,
-      tsNsec: f.tsNsec,
-      caplen: f.caplen,
-      len: f.len,
-      linkType: f.linkType,
-      bytes: Array.from(f.buf.subarray(f.offset, f.offset + f.caplen)),
-    });
+    frames.push(seen(f));
     if (f.linkType === 1) filtered.push(filter.matches(f));
   }
   const handedOver = r.readingAhead;
