@@ -108,8 +108,13 @@ export interface StartReport {
 export interface BanManagerOptions {
   backend: FirewallBackend;
   settings: BanSettings;
-  /** Host addresses to protect; read from the system when absent. */
+  /** Host addresses to protect, fixed; when absent they are read from the system at start
+   * and again every `hostRefreshMs` (an address from DHCP or a new route is protected too). */
   host?: HostAddresses;
+  /** Reads the host's addresses (default: `readHostAddresses`, from the system). */
+  readHost?: () => Promise<HostAddresses>;
+  /** How often to read the host's addresses again while running, in ms (default 30000; 0: never). */
+  hostRefreshMs?: number;
   /** Clock in seconds since the epoch (default: wall clock). */
   now?: () => number;
   /** Called for every ban and unban that reached the firewall. */
@@ -147,6 +152,11 @@ export class BanManager {
   #useTimers: boolean;
   #reconcileMs: number;
   #host: HostAddresses | undefined;
+  #readHost: () => Promise<HostAddresses>;
+  #hostRefreshMs: number;
+  /** The host addresses in force, as one comparable string. */
+  #hostKey = "";
+  #hostTimer: Timer | null = null;
 
   #active = new Map<string, SavedBan>();
   #offences = new Map<string, { count: number; last: number }>();
@@ -181,6 +191,8 @@ export class BanManager {
     this.#useTimers = opts.timers ?? true;
     this.#reconcileMs = opts.reconcileIntervalMs ?? 30_000;
     this.#host = opts.host;
+    this.#readHost = opts.readHost ?? readHostAddresses;
+    this.#hostRefreshMs = opts.hostRefreshMs ?? 30_000;
     this.safety = new SafetyGuard({
       allowlist: opts.settings.allowlist,
       maxBansPerMinute: opts.settings.maxBansPerMinute,
@@ -193,7 +205,9 @@ export class BanManager {
    * only in the kernel are adopted.
    */
   async start(): Promise<StartReport> {
-    this.safety.setHost(this.#host ?? await readHostAddresses());
+    const host = this.#host ?? await this.#readHost();
+    this.safety.setHost(host);
+    this.#hostKey = hostKey(host);
     await this.backend.start();
     const report: StartReport = { kept: 0, readded: 0, adopted: 0, expired: 0, warning: null };
     const now = this.#now();
@@ -252,8 +266,37 @@ export class BanManager {
         Deno.unrefTimer(rec as unknown as number);
         this.#reconcileTimer = rec;
       }
+      if (this.#host === undefined && this.#hostRefreshMs > 0) {
+        const ht = setInterval(() => {
+          this.refreshHost().catch((e) =>
+            this.#log(`pcap_ts: cannot read this host's addresses: ${(e as Error).message}`)
+          );
+        }, this.#hostRefreshMs);
+        Deno.unrefTimer(ht as unknown as number);
+        this.#hostTimer = ht;
+      }
     }
     return report;
+  }
+
+  /**
+   * Reads this host's own addresses, gateways and resolvers again (unless they were given
+   * fixed), so that an address that came later (DHCP, a new interface or route) is never
+   * banned. Returns true, and logs what changed, when they changed.
+   */
+  async refreshHost(): Promise<boolean> {
+    if (this.#host !== undefined) return false;
+    const host = await this.#readHost();
+    const key = hostKey(host);
+    if (key === this.#hostKey) return false;
+    this.safety.setHost(host);
+    this.#hostKey = key;
+    this.#log(
+      `pcap_ts: this host's addresses changed; protected now: own ${
+        host.own.join(", ") || "-"
+      }; gateways ${host.gateways.join(", ") || "-"}; resolvers ${host.dns.join(", ") || "-"}`,
+    );
+    return true;
   }
 
   #adopt(k: BanEntry, now: number): void {
@@ -582,12 +625,22 @@ export class BanManager {
    * leaves the firewall table and its bans in place (the kernel expires them).
    */
   async stop(): Promise<void> {
-    for (const t of [this.#commitTimer, this.#sweepTimer, this.#reconcileTimer]) {
+    for (const t of [this.#commitTimer, this.#sweepTimer, this.#reconcileTimer, this.#hostTimer]) {
       if (t !== null) clearTimeout(t);
     }
-    this.#commitTimer = this.#sweepTimer = this.#reconcileTimer = null;
+    this.#commitTimer =
+      this.#sweepTimer =
+      this.#reconcileTimer =
+      this.#hostTimer =
+        null;
     await this.commit();
     this.#started = false;
     await this.backend.stop();
   }
+}
+
+/** Host addresses as one string that is equal exactly when the sets are. */
+function hostKey(h: HostAddresses): string {
+  const sorted = (xs: readonly string[]) => [...xs].sort().join(",");
+  return `${sorted(h.own)}|${sorted(h.gateways)}|${sorted(h.dns)}`;
 }

@@ -25,7 +25,8 @@ function setup(over: Partial<BanSettings> = {}, opts: Partial<BanManagerOptions>
   const m = new BanManager({
     backend,
     settings,
-    host: HOST,
+    // A test that passes readHost lets the manager read the host's addresses.
+    ...(opts.readHost ? {} : { host: HOST }),
     now: clock.now,
     onBanEvent: (e) => events.push(e),
     onRefusal: (r) => refusals.push(r),
@@ -137,6 +138,35 @@ Deno.test("BanManager refuses a /64 that holds this host's address, but bans the
   await m.start();
   const d = m.request({ ip: "2001:db8:7::66", reason: "x" });
   assert.ok(d.ok && d.prefix === null && d.prefixRefusal?.reason === "own address");
+});
+
+Deno.test("BanManager reads this host's addresses again: an address gained later is never banned", async () => {
+  let host = { own: ["10.200.40.1"], gateways: ["10.200.40.254"], dns: [] as string[] };
+  let reads = 0;
+  const { m, logs } = setup({}, {
+    readHost: () => {
+      reads++;
+      return Promise.resolve(host);
+    },
+  });
+  await m.start();
+  assert.equal(reads, 1);
+  assert.equal(await m.refreshHost(), false, "nothing changed");
+  assert.equal(logs.filter((l) => l.includes("addresses changed")).length, 0);
+  // DHCP hands the host a new address, and the default route a new gateway.
+  host = { own: ["10.200.40.1", "10.200.41.7"], gateways: ["10.200.41.254"], dns: [] };
+  assert.equal(await m.refreshHost(), true);
+  assert.ok(logs.some((l) => l.includes("own 10.200.40.1, 10.200.41.7")), logs.join("\n"));
+  const own = m.request({ ip: "10.200.41.7", reason: "x" });
+  assert.ok(!own.ok && own.reason === "own address");
+  const gw = m.request({ ip: "10.200.41.254", reason: "x" });
+  assert.ok(!gw.ok && gw.reason === "gateway");
+  // The old gateway is an ordinary address again.
+  assert.ok(m.request({ ip: "10.200.40.254", reason: "x" }).ok);
+  // Given fixed addresses are never read again.
+  const fixed = setup();
+  await fixed.m.start();
+  assert.equal(await fixed.m.refreshHost(), false);
 });
 
 Deno.test("BanManager refuses gateway, own, resolver, allowlisted and special addresses as values", async () => {
