@@ -193,7 +193,9 @@ function dumpFormat(cmd: AnalyseCommand, config: Config): "text" | "json" | null
 async function analyseFile(path: string, cmd: AnalyseCommand, config: Config): Promise<number> {
   let reader: CaptureFileReader;
   try {
-    reader = CaptureFileReader.open(path);
+    reader = CaptureFileReader.open(path, {
+      readAhead: config.capture.read_ahead ? "auto" : false,
+    });
   } catch (e) {
     log(`pcap_ts: ${(e as Error).message}`);
     return ExitCode.runtime;

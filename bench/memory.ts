@@ -13,8 +13,8 @@
  *   a full GC); `[defrag] memory_cap`; `[response.suppress] max_keys` × bytes per entry; the
  *   ban manager's offence cap (`MAX_OFFENCES` in actions/ban_manager.ts) × bytes per record;
  *   the kernel capture buffer (`[capture] buffer_size_mb`, live only); the read-ahead Worker
- *   and its buffers (reading a file of 16 MiB or more only: the growth of peak RSS it causes,
- *   measured by `_read_ahead_child.ts`); plus the runtime's own RSS before the Analyzer exists
+ *   and its buffers (only with `capture.read_ahead`, off by default: the growth of peak RSS
+ *   it causes, measured by `_read_ahead_child.ts`); plus the runtime's own RSS before the Analyzer exists
  *   (measured in the flood child).
  *
  * @module
@@ -169,9 +169,13 @@ export function memoryBound(
     });
   }
   const common = parts.reduce((a, p) => a + p.bytes, 0);
+  // Only with capture.read_ahead (off by default), reading a file of 16 MiB or more.
+  const readAhead = c.capture!.read_ahead === true;
   parts.push({
-    what: "read-ahead Worker and its shared buffers (reading a file of 16 MiB or more only)",
-    short: "read-ahead",
+    what: `read-ahead Worker and its shared buffers (capture.read_ahead = true only${
+      readAhead ? "" : "; not in the totals"
+    })`,
+    short: "read-ahead (optional)",
     count: null,
     bytesEach: null,
     bytes: readAheadBytes,
@@ -184,7 +188,7 @@ export function memoryBound(
     bytesEach: null,
     bytes: buf,
   });
-  return { parts, total: common + buf, totalOffline: common + readAheadBytes };
+  return { parts, total: common + buf, totalOffline: common + (readAhead ? readAheadBytes : 0) };
 }
 
 /** `memory`: see the module doc. */

@@ -198,7 +198,7 @@ registerSection({
   async run(ctx) {
     const rows: BenchResult[] = [];
     // Each in a process of its own: see bench/_pass_child.ts.
-    for (const readAhead of [true, false]) {
+    for (const readAhead of [false, true]) {
       const r = await passInChild("decode", readAhead, ctx.runs, ctx.capture);
       const cpu = median(r.cpuNsPerPacket);
       rows.push({
@@ -206,8 +206,8 @@ registerSection({
           ctx,
           "ts-reader-decode",
           readAhead
-            ? "TS reader + decodeFrame, read-ahead Worker (the default for files >= 16 MiB)"
-            : "TS reader + decodeFrame, one thread",
+            ? "TS reader + decodeFrame, read-ahead Worker (capture.read_ahead = true)"
+            : "TS reader + decodeFrame (one thread, the default)",
           r.rates,
           {
             layersSeen: r.layersSeen,

@@ -53,7 +53,7 @@ export interface ReadAheadStart {
   error: SharedArrayBuffer;
 }
 
-/** Files smaller than this are read without a Worker (its start-up would not pay). */
+/** With `readAhead: "auto"`, files smaller than this are read without a Worker (its start-up would not pay). */
 export const READ_AHEAD_MIN_BYTES = 16 << 20;
 
 /** The reader's side of one read-ahead. */

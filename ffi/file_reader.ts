@@ -17,9 +17,10 @@
  * pcapng files whose interfaces have different link types or byte orders per section are read
  * to their end, each frame carrying its own interface's link type.
  *
- * Read-ahead: on a regular file of 16 MiB or more, a Worker reads the next MiBs into a ring
- * of shared buffers while this thread decodes the current one (`_read_ahead.ts`), so the
- * kernel's copy out of the page cache runs on another core. `frame.buf` is then the current
+ * Read-ahead (when asked for: `capture.read_ahead`): on a regular file of 16 MiB or more, a
+ * Worker reads the next MiBs into a ring of shared buffers while this thread decodes the
+ * current one (`_read_ahead.ts`), so the kernel's copy out of the page cache runs on another
+ * core. `frame.buf` is then the current
  * shared buffer; the unread tail of one buffer is moved before the start of the next, so a
  * frame is still always contiguous. Until the Worker is ready, and when it cannot start, the
  * reader reads on its own as described above.
@@ -152,7 +153,10 @@ const POW10 = [
 
 /** Options of {@link CaptureFileReader.open}. */
 export interface CaptureFileOptions {
-  /** Read ahead on a Worker: always, never, or "auto" (regular files of 16 MiB or more). */
+  /**
+   * Read ahead on a Worker: always, never (the default), or "auto" (regular files of 16 MiB
+   * or more).
+   */
   readAhead?: boolean | "auto";
 }
 
@@ -247,8 +251,8 @@ export class CaptureFileReader {
    * Opens a capture file and reads its header. A FIFO or a pipe (`/dev/stdin`) is read too.
    *
    * `readAhead`: whether a Worker reads the file's next MiBs while this thread decodes
-   * (see `_read_ahead.ts`); "auto" (the default) for regular files of 16 MiB or more. Frames
-   * are the same either way.
+   * (see `_read_ahead.ts`): off by default; "auto" for regular files of 16 MiB or more.
+   * Frames are the same either way.
    *
    * @throws {CaptureFileError} when the file is missing, unreadable, empty, or not pcap/pcapng
    */
@@ -311,7 +315,7 @@ export class CaptureFileReader {
         );
       }
       const seekable = isRegularFile(file);
-      const ahead = options.readAhead ?? "auto";
+      const ahead = options.readAhead ?? false;
       const readAhead = seekable &&
         (ahead === true || (ahead === "auto" && file.statSync().size >= READ_AHEAD_MIN_BYTES));
       const reader = new CaptureFileReader(path, format, file, head, seekable, readAhead);

@@ -729,14 +729,25 @@ Deno.test("CaptureFileReader reading ahead on a Worker hands the same frames and
   }
 });
 
-Deno.test("CaptureFileReader reads ahead only on large regular files by default", () => {
+Deno.test('CaptureFileReader reads ahead only when asked, and with "auto" only on files of 16 MiB or more', () => {
   const dir = Deno.makeTempDirSync();
   try {
     const small = `${dir}/small.pcap`;
     Deno.writeFileSync(small, concat(pcapHeader(), pcapRecord(1, 0, pattern(60, 1))));
-    const r = CaptureFileReader.open(small);
-    assertEquals(r.awaitReadAhead(1), false, "no Worker for a small file");
-    r.close();
+    const large = `${dir}/large.pcap`;
+    const w = PcapWriter.create(large);
+    for (let i = 0; i < 17_000; i++) w.writeRecord(i, 0, pattern(1024, i));
+    w.close();
+    const worker = (path: string, readAhead?: boolean | "auto") => {
+      const r = CaptureFileReader.open(path, readAhead === undefined ? {} : { readAhead });
+      const started = r.awaitReadAhead(10_000);
+      r.close();
+      return started;
+    };
+    assertEquals(worker(large), false, "no Worker by default");
+    assertEquals(worker(small, "auto"), false, "no Worker for a small file");
+    assertEquals(worker(large, "auto"), true, "a Worker for a file of 16 MiB or more");
+    assertEquals(worker(small, true), true, "a Worker whenever asked");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -141,7 +141,7 @@ function paddingFrame(size: number, seq: number): Uint8Array {
 
 Deno.test({
   name:
-    "pcap_ts --read of a capture over 16 MiB (read ahead once its Worker is up) gives the alerts of its packets",
+    "pcap_ts --read with capture.read_ahead of a capture over 16 MiB gives the alerts of its packets",
   ignore: !available,
   sanitizeResources: false,
   async fn() {
@@ -176,7 +176,12 @@ Deno.test({
     };
     const alone = (await alertsOf(file)).map(key).sort();
     const eve = `${dir}/big.eve.json`;
-    assert.equal(await main(["--read", big, "-c", config, "--eve", eve]), 0);
+    const aheadConfig = `${dir}/read_ahead.toml`;
+    Deno.writeTextFileSync(
+      aheadConfig,
+      `[capture]\nread_ahead = true\n${Deno.readTextFileSync(config)}`,
+    );
+    assert.equal(await main(["--read", big, "-c", aheadConfig, "--eve", eve]), 0);
     const events = Deno.readTextFileSync(eve).split("\n").filter((l) => l !== "")
       .map((l) => JSON.parse(l));
     const withPadding = events.filter((e) => e.event_type === "alert").map(key).sort();
