@@ -117,6 +117,11 @@ export class Analyzer {
     this.engine.onPacket(pkt);
   }
 
+  /** Replaces this host's addresses (alert directions); see `Engine.setLocalAddresses`. */
+  setLocalAddresses(addresses: readonly string[]): void {
+    this.engine.setLocalAddresses(addresses);
+  }
+
   /** Advances the clock on an idle link (live mode): timeouts and expiry run. */
   tick(now: number): void {
     this.defrag.expire(now);

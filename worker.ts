@@ -18,6 +18,7 @@ import { Analyzer, type AnalyzerStats } from "./pipeline.ts";
 import type { Alert } from "./detect/alert.ts";
 import type { Config } from "./config/mod.ts";
 import type { CaptureStats } from "./ffi/live.ts";
+import { ownAddresses } from "./actions/safety.ts";
 
 /** The one message the main thread sends. */
 export interface WorkerStart {
@@ -47,6 +48,8 @@ const IDLE_POLL_MS = 100;
 /** How often batches are posted and the analyser's clock is advanced, in ms. */
 const POST_INTERVAL_MS = 100;
 const TICK_INTERVAL_MS = 1000;
+/** How often this host's addresses are read again (alert directions follow DHCP changes). */
+const ADDRESSES_INTERVAL_MS = 30_000;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
 
@@ -89,7 +92,8 @@ function capture(start: WorkerStart): void {
   };
   const frame = newFrame();
   const statsMs = Math.max(1, start.config.output.stats_interval) * 1000;
-  let lastPost = Date.now(), lastTick = lastPost, lastStats = lastPost;
+  let lastPost = Date.now(), lastTick = lastPost, lastStats = lastPost, lastAddresses = lastPost;
+  let local = [...start.localAddresses].sort().join(",");
   try {
     while (Atomics.load(stop, 0) === 0) {
       let n = 0;
@@ -107,6 +111,16 @@ function capture(start: WorkerStart): void {
       if (wall - lastPost >= POST_INTERVAL_MS || alerts.length > 0) {
         flush();
         lastPost = wall;
+      }
+      if (wall - lastAddresses >= ADDRESSES_INTERVAL_MS) {
+        const now = ownAddresses();
+        const key = [...now].sort().join(",");
+        // An empty list means they could not be read (no --allow-sys): keep the old ones.
+        if (now.length > 0 && key !== local) {
+          analyzer.setLocalAddresses(now);
+          local = key;
+        }
+        lastAddresses = wall;
       }
       if (wall - lastStats >= statsMs) {
         post({ type: "stats", ts: wall / 1000, analyzer: analyzer.stats(), capture: cap.stats() });

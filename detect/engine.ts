@@ -90,7 +90,7 @@ export class Engine {
   private readonly endHooks: NonNullable<Detector["onFlowEnd"]>[] = [];
   private readonly arpHooks: NonNullable<Detector["onArp"]>[] = [];
   private readonly allow: CidrSet;
-  private readonly local: CidrSet;
+  private local: CidrSet;
   private readonly emitOut: (a: Alert) => void;
   private packets = 0;
   private alerts = 0;
@@ -107,9 +107,9 @@ export class Engine {
       this.alerts++;
       this.emitOut(a);
     };
-    const local = this.local;
     const env: DetectorEnv = {
-      direction(fam, off, offO, tgt, tgtO): Direction {
+      direction: (fam, off, offO, tgt, tgtO): Direction => {
+        const local = this.local;
         const o = local.has(fam, off, offO), t = local.has(fam, tgt, tgtO);
         return o && t ? "local" : o ? "outbound" : t ? "inbound" : "transit";
       },
@@ -171,6 +171,14 @@ export class Engine {
       return;
     }
     this.flows.update(pkt);
+  }
+
+  /**
+   * Replaces this host's addresses (alert directions), e.g. after DHCP gave it a new one.
+   * Alerts raised from then on use the new list.
+   */
+  setLocalAddresses(addresses: readonly string[]): void {
+    this.local = new CidrSet(addresses);
   }
 
   /** Advances the clock to `now` (seconds): timeouts, unanswered attempts, state expiry. */

@@ -148,3 +148,22 @@ Deno.test("scan.trw forgets a flagged source after idle_timeout and may flag it 
   for (let i = 0; i < 4; i++) contact(e, p, 200 + i, 20 + i, false); // idle 167 s > 60 s
   assert.equal(alerts.length, 2);
 });
+
+Deno.test("Engine.setLocalAddresses: alerts after a change of this host's address carry the new direction", () => {
+  const alerts: Alert[] = [], p = new Packet(), e = engine(alerts);
+  for (let port = 1; port <= 4; port++) contact(e, p, port, port, false, "10.0.0.1");
+  assert.equal(alerts.at(-1)!.direction, "inbound", "10.0.0.2 is this host");
+  // DHCP moves this host to 10.0.0.1: the same kind of scan is now this host's own.
+  e.setLocalAddresses(["10.0.0.1"]);
+  for (let port = 1; port <= 4; port++) contact(e, p, 10 + port, port, false, "10.0.0.1");
+  for (let port = 1; port <= 4; port++) contact(e, p, 20 + port, port, false, "10.0.0.7");
+  assert.equal(alerts.length, 2, "10.0.0.1 was alerted once; 10.0.0.7 now");
+  assert.equal(alerts[1]!.offender, "10.0.0.7");
+  assert.equal(alerts[1]!.direction, "transit", "neither 10.0.0.7 nor 10.0.0.2 is this host now");
+  // Now this host is 10.0.0.8, and it scans 10.0.0.2: an outbound scan.
+  e.setLocalAddresses(["10.0.0.8"]);
+  for (let port = 1; port <= 4; port++) contact(e, p, 30 + port, port, false, "10.0.0.8");
+  assert.equal(alerts.length, 3);
+  assert.equal(alerts[2]!.offender, "10.0.0.8");
+  assert.equal(alerts[2]!.direction, "outbound");
+});
