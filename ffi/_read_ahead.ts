@@ -2,7 +2,9 @@
  * Read-ahead for the capture file reader: a Worker reads the file's next chunks into a ring
  * of shared slots while the reader's thread decodes and analyses the chunk before, so that
  * the kernel's copy out of the page cache (about 40 ns of a 365-byte frame, half of reading
- * and decoding it) runs on another core. Private to `ffi/`.
+ * and decoding it) runs on another core. Private to `ffi/`. Used only when asked for
+ * (`capture.read_ahead`): on 2 shared cores it sped up decoding alone but not a whole cold
+ * analysis, whose V8 compiler and GC threads want the second core (README, Benchmarks).
  *
  * The Worker is a `node:worker_threads` one, unreferenced: a reader that is never closed does
  * not keep the program alive. Should the Worker fail to start or to open the file, the reader
