@@ -10,7 +10,7 @@
  * @module
  */
 
-import { removeFromHashIndex } from "../flow/_hash_index.ts";
+import { insertIntoHashIndex, removeFromHashIndex } from "../flow/_hash_index.ts";
 
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
@@ -93,11 +93,7 @@ export class KeySlots {
     this.count++;
     this.rec[2 * s] = key;
     this.rec[2 * s + 1] = now;
-    const index = this.index, mask = this.mask, h = hashKey(key);
-    let i = h & mask;
-    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
-    index[2 * i] = h;
-    index[2 * i + 1] = s + 1;
+    insertIntoHashIndex(this.index, this.mask, hashKey(key), s);
     this.append(s);
     return s;
   }

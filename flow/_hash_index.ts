@@ -6,6 +6,19 @@
  * @module
  */
 
+/** Adds the entry for `slot` (whose key hashes to `hash`) at the first free entry from its home. */
+export function insertIntoHashIndex(
+  index: Int32Array,
+  mask: number,
+  hash: number,
+  slot: number,
+): void {
+  let i = hash & mask;
+  while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+  index[2 * i] = hash;
+  index[2 * i + 1] = slot + 1;
+}
+
 /**
  * Removes the entry for `slot` (whose key hashes to `hash`) by backward-shift deletion, so
  * that no tombstones are left and every remaining key stays reachable from its home entry.

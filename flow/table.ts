@@ -24,7 +24,7 @@
 
 import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import type { FlowConfig } from "./config.ts";
-import { removeFromHashIndex } from "./_hash_index.ts";
+import { insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
 
 /** Result of a connection attempt (TCP handshake, UDP datagram, ICMP echo request). */
 export const Outcome = {
@@ -621,11 +621,7 @@ export class FlowTable {
     this.pendNext[f] = -1;
     this.setProbe(f);
     if (this.count * 2 > this.mask + 1) this.growIndex();
-    const index = this.index, mask = this.mask;
-    let i = h & mask;
-    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
-    index[2 * i] = h;
-    index[2 * i + 1] = f + 1;
+    insertIntoHashIndex(this.index, this.mask, h, f);
     return f;
   }
 
@@ -639,12 +635,7 @@ export class FlowTable {
     const old = this.index, index = new Int32Array(size * 4), mask = size * 2 - 1;
     for (let j = 0; j < size; j++) {
       const v = old[2 * j + 1]!;
-      if (v === 0) continue;
-      const h = old[2 * j]!;
-      let i = h & mask;
-      while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
-      index[2 * i] = h;
-      index[2 * i + 1] = v;
+      if (v !== 0) insertIntoHashIndex(index, mask, old[2 * j]!, v - 1);
     }
     this.index = index;
     this.mask = mask;
