@@ -15,7 +15,7 @@
  *   ready (or failed) and waits for `go`;
  * - the reader, on a later refill, writes the file offset to start at and sets `go`: until
  *   then it keeps reading on its own, so the worker's start-up never stalls it;
- * - the worker fills slot after slot (each `HEADROOM + CHUNK` bytes, data from `HEADROOM`),
+ * - the worker fills slot after slot (each `SLOT_BYTES`: `HEADROOM`, then `CHUNK` of data),
  *   setting `len[k]` then `full[k] = 1`; a chunk shorter than CHUNK is the last; an I/O
  *   error sets `len[k] = -1` and the message;
  * - the reader takes slot k when `full[k] = 1`, moves the unread tail of its current buffer
@@ -33,6 +33,8 @@ export const CHUNK = 1 << 20;
 export const HEADROOM = 1 << 20;
 /** Slots in the ring. */
 export const SLOTS = 4;
+/** Bytes of one slot: headroom, then data. */
+export const SLOT_BYTES = HEADROOM + CHUNK;
 
 /** Control word indexes. */
 export const C_STATE = 0, C_GO = 1, C_ERRLEN = 2, C_FULL = 4, C_LEN = C_FULL + SLOTS;
@@ -79,20 +81,17 @@ export class ReadAhead {
     this.#offset = new Float64Array(start.offset);
     this.#errorBytes = new Uint8Array(start.error);
     for (let k = 0; k < SLOTS; k++) {
-      const b = new Uint8Array(start.data, k * (HEADROOM + CHUNK), HEADROOM + CHUNK);
+      const b = new Uint8Array(start.data, k * SLOT_BYTES, SLOT_BYTES);
       this.buffers.push(b);
       this.views.push(new DataView(start.data, b.byteOffset, b.byteLength));
     }
   }
 
-  /** Starts a Worker on `path` (open as `file`); null when it is not a regular file or Workers fail. */
-  static start(path: string, file: Deno.FsFile): ReadAhead | null {
-    let info: Deno.FileInfo;
-    try {
-      info = file.statSync();
-    } catch {
-      return null;
-    }
+  /**
+   * Starts a Worker on the regular file `path` (`info`: its metadata, from the reader's open
+   * descriptor, which the Worker checks it opens too); null when Workers fail.
+   */
+  static start(path: string, info: Deno.FileInfo): ReadAhead | null {
     if (!info.isFile || info.dev === null || info.ino === null) return null;
     const start: ReadAheadStart = {
       path,
@@ -100,7 +99,7 @@ export class ReadAhead {
       ino: info.ino,
       control: new SharedArrayBuffer(CONTROL_WORDS * 4),
       offset: new SharedArrayBuffer(8),
-      data: new SharedArrayBuffer(SLOTS * (HEADROOM + CHUNK)),
+      data: new SharedArrayBuffer(SLOTS * SLOT_BYTES),
       error: new SharedArrayBuffer(ERROR_BYTES),
     };
     let worker: Worker;

@@ -17,6 +17,7 @@ import {
   ERROR_BYTES,
   HEADROOM,
   type ReadAheadStart,
+  SLOT_BYTES,
   SLOTS,
   STATE_FAILED,
   STATE_READY,
@@ -53,7 +54,7 @@ function run(s: ReadAheadStart): void {
     file.seekSync(new Float64Array(s.offset)[0]!, Deno.SeekMode.Start);
     for (;; k = (k + 1) % SLOTS) {
       while (Atomics.load(ctl, C_FULL + k) !== 0) Atomics.wait(ctl, C_FULL + k, 1);
-      const slot = new Uint8Array(s.data, k * (HEADROOM + CHUNK) + HEADROOM, CHUNK);
+      const slot = new Uint8Array(s.data, k * SLOT_BYTES + HEADROOM, CHUNK);
       let got = 0;
       while (got < CHUNK) {
         const r = file.readSync(slot.subarray(got));

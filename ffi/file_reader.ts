@@ -20,9 +20,8 @@
  * Read-ahead (when asked for: `capture.read_ahead`): on a regular file of 16 MiB or more, a
  * Worker reads the next MiBs into a ring of shared buffers while this thread decodes the
  * current one (`_read_ahead.ts`), so the kernel's copy out of the page cache runs on another
- * core. `frame.buf` is then the current
- * shared buffer; the unread tail of one buffer is moved before the start of the next, so a
- * frame is still always contiguous. Until the Worker is ready, and when it cannot start, the
+ * core. `frame.buf` is then the current shared buffer; the unread tail of one buffer is moved
+ * before the start of the next, so a frame is still always contiguous. Until the Worker is ready, and when it cannot start, the
  * reader reads on its own as described above.
  *
  * `next()` never throws: a truncated or corrupt tail ends the capture, and `error` says what
@@ -53,12 +52,12 @@ export class CaptureFileError extends Error {
   }
 }
 
-/** Whether `file` is a regular file: one that `#skip` can seek in. */
-function isRegularFile(file: Deno.FsFile): boolean {
+/** `file`'s metadata, or null when it cannot be read. */
+function statOf(file: Deno.FsFile): Deno.FileInfo | null {
   try {
-    return file.statSync().isFile;
+    return file.statSync();
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -314,16 +313,18 @@ export class CaptureFileReader {
           `Cannot read capture file "${path}": not a pcap or pcapng file (first bytes ${hex}; expected a pcap magic a1b2c3d4/a1b23c4d in either byte order, or pcapng 0a 0d 0d 0a)`,
         );
       }
-      const seekable = isRegularFile(file);
+      // A regular file: one that `#skip` can seek in, and a Worker can read ahead in.
+      const info = statOf(file);
+      const seekable = info?.isFile ?? false;
       const ahead = options.readAhead ?? false;
       const readAhead = seekable &&
-        (ahead === true || (ahead === "auto" && file.statSync().size >= READ_AHEAD_MIN_BYTES));
+        (ahead === true || (ahead === "auto" && info!.size >= READ_AHEAD_MIN_BYTES));
       const reader = new CaptureFileReader(path, format, file, head, seekable, readAhead);
       const problem = format === "pcap" ? reader.#readPcapHeader() : reader.#readFirstShb();
       if (problem !== null) {
         throw new CaptureFileError(path, `Cannot read capture file "${path}": ${problem}`);
       }
-      if (readAhead) reader.#ahead = ReadAhead.start(path, file);
+      if (readAhead) reader.#ahead = ReadAhead.start(path, info!);
       return reader;
     } catch (e) {
       try {

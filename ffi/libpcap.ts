@@ -289,18 +289,15 @@ export class PcapHandle {
       if (w[0] !== this.#hdrLo || w[1] !== this.#hdrHi) this.#viewHeader();
       const hdr = this.#hdr;
       const caplen = hdr[4]!;
-      if (this.#copy !== null) {
-        this.#copyPacket(frame, caplen);
+      if (
+        this.#copy === null &&
+        (w[2] !== this.#dataLo || w[3] !== this.#dataHi || caplen > this.#data.length)
+      ) this.#viewData(caplen); // may switch to copy mode
+      if (this.#copy === null) {
+        frame.buf = this.#data;
+        frame.caplen = caplen;
       } else {
-        if (w[2] !== this.#dataLo || w[3] !== this.#dataHi || caplen > this.#data.length) {
-          this.#viewData(caplen);
-        }
-        if (this.#copy === null) {
-          frame.buf = this.#data;
-          frame.caplen = caplen;
-        } else {
-          this.#copyPacket(frame, caplen);
-        }
+        this.#copyPacket(frame, caplen);
       }
       frame.offset = 0;
       frame.len = hdr[5]!;
