@@ -4,7 +4,8 @@
  * (frames in the read-ahead Worker's shared buffers). Prints one JSON line.
  *
  * Usage: deno run --allow-all bench/_pass_child.ts KIND READ_AHEAD RUNS CAPTURE
- * - KIND: `decode` (reader + decodeFrame), `floor` (Analyzer with no detector) or `full`
+ * - KIND: `decode` (reader + decodeFrame), `reference` (reader + decodeFrame + the minimal
+ *   flow table of `_minimal_flows.ts`), `floor` (Analyzer with no detector) or `full`
  *   (Analyzer with the default config);
  * - READ_AHEAD: `true`, `false` or `auto`, as `CaptureFileReader.open` takes it.
  *
@@ -17,6 +18,7 @@ import { decodeFrame } from "../decode/mod.ts";
 import { type Frame, Packet } from "../decode/packet.ts";
 import { defaultConfig } from "../config/mod.ts";
 import { analyse, countByDetector, type Pass, withDetectors } from "./pipeline.ts";
+import { MinimalFlowTable } from "./_minimal_flows.ts";
 
 /** What the child prints. */
 export interface PassReport {
@@ -25,6 +27,9 @@ export interface PassReport {
   /** Whether the read-ahead Worker took over in every timed run. */
   readAheadTookOver: boolean;
   layersSeen?: number;
+  /** `reference`: flows the minimal table counted, packets it skipped (last run). */
+  referenceFlows?: number;
+  referenceSkipped?: number;
   /** `full`: the last run's alerts by detector, an example signature each, and counters. */
   alerts?: number;
   alertsByDetector?: Record<string, number>;
@@ -45,14 +50,33 @@ function readAndDecode(r: CaptureFileReader, f: Frame, pkt: Packet, seen: Uint32
   return n;
 }
 
-function decodePasses(capture: string, readAhead: boolean | "auto", runs: number): PassReport {
+/** Reads and decodes every frame of `r` into the minimal flow table; returns the count. */
+function readDecodeCount(r: CaptureFileReader, f: Frame, pkt: Packet, t: MinimalFlowTable): number {
+  let n = 0;
+  while (r.next(f)) {
+    decodeFrame(f, pkt);
+    t.update(pkt);
+    n++;
+  }
+  return n;
+}
+
+function decodePasses(
+  capture: string,
+  readAhead: boolean | "auto",
+  runs: number,
+  reference: boolean,
+): PassReport {
   const f = newFrame(), pkt = new Packet(), seen = new Uint32Array(1);
   const report: PassReport = { rates: [], cpuNsPerPacket: [], readAheadTookOver: true };
   for (let i = -1; i < runs; i++) {
+    // Built outside the timing, as the Analyzer is for `floor` and `full`; 2^18 entries keep
+    // the generated capture's 67 k flows at a load of about a quarter.
+    const table = reference ? new MinimalFlowTable(1 << 18) : null;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = CaptureFileReader.open(capture, { readAhead });
-    const n = readAndDecode(r, f, pkt, seen);
+    const n = table === null ? readAndDecode(r, f, pkt, seen) : readDecodeCount(r, f, pkt, table);
     const ahead = r.readingAhead;
     r.close();
     const s = (performance.now() - t0) / 1000;
@@ -62,6 +86,10 @@ function decodePasses(capture: string, readAhead: boolean | "auto", runs: number
     report.rates.push(n / s);
     report.cpuNsPerPacket.push(((c.user + c.system) * 1000) / n);
     report.readAheadTookOver &&= ahead;
+    if (table !== null) {
+      report.referenceFlows = table.flows;
+      report.referenceSkipped = table.skipped;
+    }
   }
   report.layersSeen = seen[0]!;
   return report;
@@ -112,10 +140,12 @@ if (import.meta.main) {
   const readAhead = ahead === "auto" ? "auto" : ahead === "true";
   const runs = Number(runsText);
   if (capture === undefined || !(runs >= 1)) {
-    throw new Error("usage: _pass_child.ts decode|floor|full true|false|auto RUNS CAPTURE");
+    throw new Error(
+      "usage: _pass_child.ts decode|reference|floor|full true|false|auto RUNS CAPTURE",
+    );
   }
-  const report = kind === "decode"
-    ? decodePasses(capture, readAhead, runs)
+  const report = kind === "decode" || kind === "reference"
+    ? decodePasses(capture, readAhead, runs, kind === "reference")
     : analysePasses(capture, readAhead, runs, kind === "full");
   console.log(JSON.stringify(report));
 }

@@ -3,10 +3,13 @@
  * `Analyzer.onFrame` (decode → defrag → flow table → every scan detector, default config),
  * timed against tcpdump's raw read of the same file in the same run (DESIGN.md, Speed).
  *
- * - `full-pipeline`: reader + decode + flow table with no detector (the floor the detectors
- *   add to), then the full Analyzer with the default config, then the same with the
- *   read-ahead Worker (`capture.read_ahead`); each in a process of its own (`_pass_child.ts`, one warm-up then the
- *   timed runs), so that how V8 optimised one row does not colour the next. A pass is timed
+ * - `full-pipeline`: first a reference row, reader + decode + the minimal flow table of
+ *   `_minimal_flows.ts` (counters only: what DESIGN.md's "reader + decode + typed-array flow
+ *   table" row measured), then reader + decode + `flow/table.ts` with no detector (the floor
+ *   the detectors add to), then the full Analyzer with the default config, then the same
+ *   with the read-ahead Worker (`capture.read_ahead`); each in a process of its own
+ *   (`_pass_child.ts`, one warm-up then the timed runs), so that how V8 optimised one row
+ *   does not colour the next. A pass is timed
  *   from opening the file to the end of `finish`; CPU time counts every thread of the
  *   process. Alerts are collected into an array and reported by detector.
  * - `pipeline-detectors` (opt-in: `--only pipeline-detectors`): the same with one detector
@@ -126,7 +129,7 @@ export function countByDetector(alerts: readonly Alert[]): Record<string, number
 
 /** Runs `_pass_child.ts` in a process of its own and returns its report. */
 export async function passInChild(
-  kind: "decode" | "floor" | "full",
+  kind: "decode" | "reference" | "floor" | "full",
   readAhead: boolean | "auto",
   runs: number,
   capture: string,
@@ -144,6 +147,7 @@ export const fullPipelineSection: BenchSection = {
   name: "full-pipeline",
   async run(ctx) {
     const config = defaultConfig();
+    const reference = await passInChild("reference", false, ctx.runs, ctx.capture);
     const floor = await passInChild("floor", false, ctx.runs, ctx.capture);
     const full = await passInChild("full", false, ctx.runs, ctx.capture);
     const ahead = await passInChild("full", "auto", ctx.runs, ctx.capture);
@@ -157,6 +161,19 @@ export const fullPipelineSection: BenchSection = {
     const tookOver = (r: PassReport) =>
       r.readAheadTookOver ? "" : "; read-ahead did not take over in every run";
     return [
+      result(
+        ctx,
+        "full-pipeline",
+        "reference: TS reader + decode + minimal typed-array flow table (counters only)",
+        reference.rates,
+        `${ns(reference).toFixed(0)} ns/pkt; flows ${reference.referenceFlows}; ` +
+          `DESIGN.md's "reader + decode + typed-array flow table" row`,
+        {
+          cpuNsPerPacket: reference.cpuNsPerPacket,
+          flows: reference.referenceFlows,
+          skipped: reference.referenceSkipped,
+        },
+      ),
       result(
         ctx,
         "full-pipeline",
