@@ -3,7 +3,12 @@
  * on the same file in the same run (DESIGN.md, Speed).
  *
  * Usage: deno task bench [--runs N] [--capture PATH] [--only NAME,NAME] [--live-packets N]
- *                        [--memory-packets N]
+ *                        [--memory-packets N] [--keep-page-cache]
+ *
+ * Before tcpdump's warm-up read, each capture is evicted from the page cache, so that every
+ * run times it as read from disk whatever its history (bench/_page_cache.ts);
+ * `--keep-page-cache` times it as found. The `page-cache-4k` section times a copy in the
+ * other state, as `tcpdump -w` leaves a file it wrote.
  *
  * Sections are entries of {@link sections}: a name and an async function that gets the
  * shared {@link BenchContext} and returns result rows. Add a section by pushing to
@@ -26,6 +31,7 @@ import { cpuSeconds } from "./_live_drain.ts";
 import { loadAverage, median, timeRuns } from "./_stats.ts";
 import { fullPipelineSection, passInChild, pipelineDetectorsSection } from "./pipeline.ts";
 import { memorySection } from "./memory.ts";
+import { copyIn4KiBWrites, evictFromPageCache } from "./_page_cache.ts";
 
 /** What every section gets. */
 export interface BenchContext {
@@ -43,6 +49,11 @@ export interface BenchContext {
   memoryPackets: number;
   /** Output folder (git-ignored). */
   outDir: string;
+  /**
+   * Whether files are evicted from the page cache before their warm-up read, so that they
+   * are timed as read from disk (see bench/_page_cache.ts); false with `--keep-page-cache`.
+   */
+  evict: boolean;
 }
 
 /** One row of the results table. */
@@ -103,8 +114,12 @@ function row(
 // --- sections ------------------------------------------------------------------------------
 
 /** (1) tcpdump's raw read: the reference. */
-async function tcpdumpRead(ctx: BenchContext): Promise<number[]> {
+async function tcpdumpRead(ctx: BenchContext, evict = ctx.evict): Promise<number[]> {
   const runs: number[] = [];
+  if (evict) {
+    const problem = await evictFromPageCache(ctx.capture);
+    if (problem !== null) throw new Error(`${ctx.capture}: ${problem}`);
+  }
   await run(["tcpdump", "-r", ctx.capture, "-w", "/dev/null"]); // warm the page cache
   for (let i = 0; i < ctx.runs; i++) {
     const t0 = performance.now();
@@ -221,6 +236,41 @@ registerSection({
       });
     }
     return rows;
+  },
+});
+
+registerSection({
+  name: "page-cache-4k",
+  async run(ctx) {
+    // The capture as `tcpdump -w` leaves it while it stays cached: written in 4 KiB pieces,
+    // so in 4 KiB pages (bench/_page_cache.ts). tcpdump and the reader + decode on that copy,
+    // the ratio against tcpdump's read of the copy; the copy is deleted afterwards.
+    const copy = `${ctx.outDir}/mixed-4k.pcap`;
+    try {
+      copyIn4KiBWrites(ctx.capture, copy);
+      const td = await tcpdumpRead({ ...ctx, capture: copy }, false);
+      const r = await passInChild("decode", false, ctx.runs, copy);
+      const what = "FILE cached as written in 4 KiB pieces (as tcpdump -w leaves it)";
+      return [
+        row(ctx, "page-cache-4k", `tcpdump -r FILE -w /dev/null, ${what}`, td),
+        {
+          ...row(
+            ctx,
+            "page-cache-4k",
+            "TS reader + decodeFrame (one thread), the same FILE",
+            r.rates,
+            {
+              cpuNsPerPacket: r.cpuNsPerPacket,
+            },
+          ),
+          ratio: median(r.rates) / median(td),
+          summary: `${(1e9 / median(r.rates)).toFixed(0)} ns/pkt; ratio to tcpdump's read of ` +
+            `this FILE (${(1e9 / median(td)).toFixed(0)} ns/pkt)`,
+        },
+      ];
+    } finally {
+      await Deno.remove(copy).catch(() => {});
+    }
   },
 });
 
@@ -502,7 +552,7 @@ function printTable(results: BenchResult[]): void {
 async function main(): Promise<void> {
   const args = [...Deno.args];
   let runs = 5, capture = DEFAULT_CAPTURE_PATH, only: string[] | null = null, livePackets = 500_000;
-  let memoryPackets = 1_000_000;
+  let memoryPackets = 1_000_000, evict = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = () => {
@@ -518,10 +568,11 @@ async function main(): Promise<void> {
     else if (a === "--only") only = value().split(",");
     else if (a === "--live-packets") livePackets = Number(value());
     else if (a === "--memory-packets") memoryPackets = Number(value());
+    else if (a === "--keep-page-cache") evict = false;
     else {
       console.error(
         `Unknown option "${a}": usage: bench/run.ts [--runs N] [--capture PATH] [--only a,b] ` +
-          "[--live-packets N] [--memory-packets N]",
+          "[--live-packets N] [--memory-packets N] [--keep-page-cache]",
       );
       Deno.exit(2);
     }
@@ -543,6 +594,7 @@ async function main(): Promise<void> {
     livePackets,
     memoryPackets,
     outDir,
+    evict,
   };
   const started = performance.now();
   const loadBefore = loadAverage();
@@ -550,7 +602,10 @@ async function main(): Promise<void> {
     `capture ${capture}: ${packets} packets, ${
       (Deno.statSync(capture).size / 1e6).toFixed(0)
     } MB; ` +
-      `${runs} runs each; Deno ${Deno.version.deno}; ${libpcapVersion()}`,
+      `${runs} runs each; Deno ${Deno.version.deno}; ${libpcapVersion()}; ` +
+      (evict
+        ? "page cache: each capture evicted and read back before timing (as read from disk)"
+        : "page cache: as found (--keep-page-cache)"),
   );
   const results: BenchResult[] = [];
   for (const s of sections) {
