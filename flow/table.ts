@@ -3,7 +3,8 @@
  *
  * A flow is identified by (family, protocol, two addresses, two ports) with A→B and B→A
  * being the same flow. Each flow lives in a preallocated record slot `0 .. maxFlows-1`;
- * a hash index (linear probing, backward-shift deletion) maps the key to the slot. An index
+ * a hash index (linear probing with the newest key at its home entry, backward-shift
+ * deletion; flow/_hash_index.ts) maps the key to the slot. An index
  * entry holds the key's hash beside the slot, and each slot keeps its key's protocol, ports
  * and (first) address words together in one 16-byte probe record, so that finding a flow
  * reads two cache lines (three for IPv6), not one per field. The hash is symmetric in the
