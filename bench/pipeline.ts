@@ -24,6 +24,7 @@ import { type Config, defaultConfig } from "../config/mod.ts";
 import type { Alert } from "../detect/alert.ts";
 import type { Frame } from "../decode/packet.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
+import { retimeTcpdump } from "./_tcpdump.ts";
 import type { PassReport } from "./_pass_child.ts";
 import { median, runChild } from "./_stats.ts";
 import process from "node:process";
@@ -147,6 +148,7 @@ export const fullPipelineSection: BenchSection = {
   name: "full-pipeline",
   async run(ctx) {
     const config = defaultConfig();
+    const tcpdump = await retimeTcpdump(ctx, "full-pipeline");
     const reference = await passInChild("reference", false, ctx.runs, ctx.capture);
     const floor = await passInChild("floor", false, ctx.runs, ctx.capture);
     const full = await passInChild("full", false, ctx.runs, ctx.capture);
@@ -161,6 +163,7 @@ export const fullPipelineSection: BenchSection = {
     const tookOver = (r: PassReport) =>
       r.readAheadTookOver ? "" : "; read-ahead did not take over in every run";
     return [
+      tcpdump,
       result(
         ctx,
         "full-pipeline",

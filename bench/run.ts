@@ -31,7 +31,8 @@ import { cpuSeconds } from "./_live_drain.ts";
 import { loadAverage, median, timeRuns } from "./_stats.ts";
 import { fullPipelineSection, passInChild, pipelineDetectorsSection } from "./pipeline.ts";
 import { memorySection } from "./memory.ts";
-import { copyIn4KiBWrites, evictFromPageCache } from "./_page_cache.ts";
+import { copyIn4KiBWrites } from "./_page_cache.ts";
+import { retimeTcpdump, tcpdumpRead } from "./_tcpdump.ts";
 
 /** What every section gets. */
 export interface BenchContext {
@@ -113,24 +114,6 @@ function row(
 
 // --- sections ------------------------------------------------------------------------------
 
-/** (1) tcpdump's raw read: the reference. */
-async function tcpdumpRead(ctx: BenchContext, evict = ctx.evict): Promise<number[]> {
-  const runs: number[] = [];
-  if (evict) {
-    const problem = await evictFromPageCache(ctx.capture);
-    if (problem !== null) throw new Error(`${ctx.capture}: ${problem}`);
-  }
-  await run(["tcpdump", "-r", ctx.capture, "-w", "/dev/null"]); // warm the page cache
-  for (let i = 0; i < ctx.runs; i++) {
-    const t0 = performance.now();
-    const r = await run(["tcpdump", "-r", ctx.capture, "-w", "/dev/null"]);
-    const s = (performance.now() - t0) / 1000;
-    if (r.code !== 0) throw new Error(`tcpdump -r failed: ${r.stderr.trim()}`);
-    runs.push(ctx.packets / s);
-  }
-  return runs;
-}
-
 registerSection({
   name: "tcpdump",
   async run(ctx) {
@@ -211,7 +194,7 @@ registerSection({
 registerSection({
   name: "ts-reader-decode",
   async run(ctx) {
-    const rows: BenchResult[] = [];
+    const rows: BenchResult[] = [await retimeTcpdump(ctx, "ts-reader-decode")];
     // Each in a process of its own: see bench/_pass_child.ts.
     for (const readAhead of [false, true]) {
       const r = await passInChild("decode", readAhead, ctx.runs, ctx.capture);
