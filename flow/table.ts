@@ -472,9 +472,32 @@ export class FlowTable {
    * attempts are not resolved: the capture ended before their answer could be seen.
    */
   flush(): void {
+    const ls = this.endListeners, now = this.now, heads = this.heads, next = this.lruNext;
+    // Listeners first, each flow with the table intact, in the order `remove` would take
+    // them; then every structure is emptied at once, not flow by flow (a flow's removal
+    // unlinks it and shifts the hash index: about 60 ns each, 4 ms for a file's 66 k flows).
     for (let c = 0; c < CLASS_COUNT; c++) {
-      while (this.heads[c]! >= 0) this.remove(this.heads[c]!, EndReason.shutdown, this.now);
+      for (let f = heads[c]!; f >= 0; f = next[f]!) {
+        for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, EndReason.shutdown, now);
+      }
     }
+    for (let c = 0; c < CLASS_COUNT; c++) {
+      let f = heads[c]!;
+      while (f >= 0) {
+        const n = next[f]!;
+        this.family[f] = 0;
+        this.outcome[f] = Outcome.none;
+        next[f] = this.freeHead;
+        this.freeHead = f;
+        this.count--;
+        f = n;
+      }
+    }
+    heads.fill(-1);
+    this.tails.fill(-1);
+    this.pendHead = -1;
+    this.pendTail = -1;
+    this.index.fill(0);
   }
 
   /** True when the flow's initiator address equals `words` (family must match separately). */

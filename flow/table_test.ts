@@ -257,3 +257,34 @@ Deno.test("FlowTable finds every flow again after its hash index has grown", () 
   t.tick(20);
   assert.equal(t.size, 0);
 });
+
+Deno.test("FlowTable.flush ends every flow once, forgets pending attempts, and the table is reusable", () => {
+  const t = table({ max_flows: 8 }), p = new Packet();
+  t.update(tcp(p, 1, "10.0.0.1", 40000, "10.0.0.2", 80, "S")); // TCP, attempt pending
+  t.update(tcp(p, 1, "10.0.0.1", 40001, "10.0.0.2", 80, "S"));
+  t.update(tcp(p, 1.1, "10.0.0.2", 80, "10.0.0.1", 40001, "SA")); // answered
+  t.update(tcp(p, 1.2, "10.0.0.1", 40001, "10.0.0.2", 80, "A")); // established
+  t.update(udp(p, 1.3, "10.0.0.1", 5353, "10.0.0.3", 53)); // UDP, pending
+  t.update(icmp(p, 1.4, "10.0.0.1", "10.0.0.4", 8, 0, 7)); // echo request, pending
+  t.update(tcp(p, 1.5, "2001:db8::1", 1, "2001:db8::2", 2, "R")); // closed on arrival
+  assert.equal(t.size, 5);
+  t.events = [];
+  t.flush();
+  assert.equal(t.size, 0);
+  assert.equal(t.events.length, 5);
+  assert.ok(t.events.every((e) => e === "end shutdown @1.5"), t.events.join(", "));
+  // Pending attempts went with their flows: nothing is judged unanswered later.
+  t.events = [];
+  t.tick(100);
+  assert.equal(t.events.length, 0, t.events.join(", "));
+  // Every slot is free again and old keys are gone: the same 5-tuples make new flows.
+  for (let i = 0; i < 8; i++) {
+    t.update(tcp(p, 101, "10.0.0.1", 40000 + i, "10.0.0.2", 80, "S"));
+  }
+  assert.equal(t.size, 8);
+  assert.equal(t.stats().evictions, 0);
+  assert.equal(t.events.filter((e) => e.startsWith("new ")).length, 8);
+  const f = t.update(tcp(p, 101.1, "10.0.0.2", 80, "10.0.0.1", 40003, "SA"));
+  assert.equal(t.portI[f], 40003);
+  assert.ok(t.events.includes("attempt answered @101.1"));
+});
