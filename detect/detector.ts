@@ -30,6 +30,12 @@ export interface DetectorEnv {
 
 /** A running detector: flow hooks plus optional ARP, tick and stats hooks. */
 export interface Detector extends FlowListener {
+  /**
+   * When true, the engine calls {@link FlowListener.onAttempt} only for failed attempts
+   * (refused, unanswered, unreachable), not for the answered ones, most of them, which a
+   * detector of failures has nothing to do with.
+   */
+  readonly failedAttemptsOnly?: boolean;
   /** An ARP packet (no flow: ARP is not IP). */
   onArp?(pkt: Packet): void;
   /** The clock advanced: expire state. */

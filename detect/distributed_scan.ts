@@ -69,6 +69,8 @@ export const distributedScanDetector: DetectorDefinition<typeof section> = {
 const PORTS_MAX = 64;
 
 class DistributedScanDetector extends WindowedDetector {
+  /** Answered attempts are none of its business (see `Detector.failedAttemptsOnly`). */
+  readonly failedAttemptsOnly = true;
   private readonly w: WindowCounter;
   /** Per target slot of {@link w}: the (port | protocol << 16) pairs probed in its window. */
   private readonly ports: ItemLists;

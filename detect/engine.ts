@@ -34,6 +34,7 @@ import {
   FlowFlag,
   type FlowListener,
   FlowTable,
+  Outcome,
   type OutcomeCode,
 } from "../flow/table.ts";
 import type { Alert, Direction } from "./alert.ts";
@@ -87,6 +88,8 @@ export class Engine {
   private readonly newFlowHooks: NonNullable<Detector["onNewFlow"]>[] = [];
   private readonly packetHooks: NonNullable<Detector["onPacket"]>[] = [];
   private readonly attemptHooks: NonNullable<Detector["onAttempt"]>[] = [];
+  /** onAttempt of the detectors with `failedAttemptsOnly`, called after `attemptHooks`. */
+  private readonly failedAttemptHooks: NonNullable<Detector["onAttempt"]>[] = [];
   private readonly endHooks: NonNullable<Detector["onFlowEnd"]>[] = [];
   private readonly arpHooks: NonNullable<Detector["onArp"]>[] = [];
   private readonly allow: CidrSet;
@@ -127,7 +130,10 @@ export class Engine {
         this.packetHooks.push(d.onPacket.bind(d));
         if (d.unusualTcpOnly !== true) allPackets = true;
       }
-      if (d.onAttempt) this.attemptHooks.push(d.onAttempt.bind(d));
+      if (d.onAttempt) {
+        (d.failedAttemptsOnly === true ? this.failedAttemptHooks : this.attemptHooks)
+          .push(d.onAttempt.bind(d));
+      }
       if (d.onFlowEnd) this.endHooks.push(d.onFlowEnd.bind(d));
       if (d.onArp) this.arpHooks.push(d.onArp.bind(d));
     }
@@ -242,6 +248,9 @@ export class Engine {
     if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
     const hooks = this.attemptHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, outcome, now);
+    if (outcome === Outcome.answered) return;
+    const failed = this.failedAttemptHooks;
+    for (let i = 0; i < failed.length; i++) failed[i]!(t, f, outcome, now);
   }
 
   private flowEnd(t: FlowTable, f: number, reason: EndReasonCode, now: number): void {

@@ -58,6 +58,8 @@ export const hostScanDetector: DetectorDefinition<typeof section> = {
 };
 
 class HostScanDetector extends WindowedDetector {
+  /** Answered attempts are none of its business (see `Detector.failedAttemptsOnly`). */
+  readonly failedAttemptsOnly = true;
   private readonly w: WindowCounter;
 
   constructor(

@@ -70,6 +70,8 @@ function failureTally(outcome: OutcomeCode): number {
 }
 
 class PortScanDetector extends WindowedDetector {
+  /** Answered attempts are none of its business (see `Detector.failedAttemptsOnly`). */
+  readonly failedAttemptsOnly = true;
   private readonly w: WindowCounter;
 
   constructor(

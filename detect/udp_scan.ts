@@ -61,6 +61,8 @@ export const udpScanDetector: DetectorDefinition<typeof section> = {
 const REFUSED = 0, UNANSWERED = 1;
 
 class UdpScanDetector extends WindowedDetector {
+  /** Answered attempts are none of its business (see `Detector.failedAttemptsOnly`). */
+  readonly failedAttemptsOnly = true;
   /** ICMP port unreachables: key the (source, host) pair; items the host's ports. */
   private readonly refused: WindowCounter;
   /** Refused or unanswered datagrams, the same keys and items. */

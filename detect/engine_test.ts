@@ -1,0 +1,50 @@
+// The engine's fan-out of flow events to detectors, with recording detectors.
+import assert from "node:assert/strict";
+import { Packet } from "../decode/packet.ts";
+import { defaultFlowConfig } from "../flow/config.ts";
+import { tcp } from "../flow/_packet_builder.ts";
+import { OUTCOME_NAMES, type OutcomeCode } from "../flow/table.ts";
+import type { FlowTable } from "../flow/table.ts";
+import type { Detector, DetectorDefinition } from "./detector.ts";
+import { Engine } from "./engine.ts";
+
+/** A detector definition whose detector records the attempts it is told of. */
+function recorder(name: string, seen: string[], failedOnly: boolean): DetectorDefinition {
+  return {
+    name,
+    signatureId: 1,
+    defaults: { doc: "test", keys: {} },
+    create(): Detector {
+      return {
+        ...(failedOnly ? { failedAttemptsOnly: true } : {}),
+        onAttempt(t: FlowTable, f: number, outcome: OutcomeCode) {
+          seen.push(`${name} ${OUTCOME_NAMES[outcome]} ${t.portR[f]}`);
+        },
+      };
+    },
+  };
+}
+
+Deno.test("Engine: failedAttemptsOnly detectors hear of failed attempts only, after the others", () => {
+  const seen: string[] = [], p = new Packet();
+  const e = new Engine({
+    flow: { ...defaultFlowConfig, max_flows: 64 },
+    definitions: [recorder("test.failed", seen, true), recorder("test.all", seen, false)],
+    allowlist: [],
+    localAddresses: [],
+    emit: () => {},
+  });
+  e.onPacket(tcp(p, 1, "10.0.0.1", 40001, "10.0.0.2", 22, "S"));
+  e.onPacket(tcp(p, 1.1, "10.0.0.2", 22, "10.0.0.1", 40001, "SA")); // answered
+  e.onPacket(tcp(p, 2, "10.0.0.1", 40002, "10.0.0.2", 23, "S"));
+  e.onPacket(tcp(p, 2.1, "10.0.0.2", 23, "10.0.0.1", 40002, "RA")); // refused
+  e.onPacket(tcp(p, 3, "10.0.0.1", 40003, "10.0.0.2", 24, "S"));
+  e.tick(20); // unanswered
+  assert.deepEqual(seen, [
+    "test.all answered 22",
+    "test.all refused 23",
+    "test.failed refused 23",
+    "test.all unanswered 24",
+    "test.failed unanswered 24",
+  ]);
+});
