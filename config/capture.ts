@@ -52,10 +52,12 @@ export const captureSection = {
       type: "boolean",
       default: false,
       doc: "With --read, read a capture file of 16 MiB or more ahead on a second thread while " +
-        "this one analyses. It costs about 25 MiB and more CPU in all. Measured on 2 cores: " +
-        "decoding alone (--dump) about 15 % faster, a whole analysis 0-10 % faster on a warm " +
-        "run but about 10 % slower on a single cold one (the second thread competes with " +
-        "V8's compiler and GC threads); so it is off by default. Worth trying with more cores.",
+        "this one analyses. It costs about 25 MiB and more CPU in all. Measured on 2 cores " +
+        "(README, Benchmarks): no faster once the file's pages are cached as read from disk " +
+        "or in 4 KiB pages (reading costs the main thread only about 30 ns a frame then), and a " +
+        "single cold --read pays for starting the thread; it helped (about 13 %) only with the " +
+        "file's pages in a slower cache state. So it is off by default: for machines where " +
+        "copying out of the page cache is slow and cores are spare.",
     },
     buffer_size_mb: {
       type: "integer",
