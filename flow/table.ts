@@ -743,6 +743,11 @@ export class FlowTable {
 
   private tcpUpdate(f: number, fl: number, fromI: boolean): void {
     const st = this.state[f]!;
+    // Most packets: an established connection's data and ACKs change nothing here (its
+    // attempt, if it had one, was answered on the way to established).
+    if (st === TcpState.established && (fl & (TcpFlag.syn | TcpFlag.fin | TcpFlag.rst)) === 0) {
+      return;
+    }
     if ((fl & TcpFlag.rst) !== 0) {
       if (!fromI && this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.refused);
       this.state[f] = TcpState.closed;
