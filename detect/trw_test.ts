@@ -167,3 +167,43 @@ Deno.test("Engine.setLocalAddresses: alerts after a change of this host's addres
   assert.equal(alerts[2]!.offender, "10.0.0.8");
   assert.equal(alerts[2]!.direction, "outbound");
 });
+
+/** An attempt from 10.0.0.1:sport to 10.0.0.2:dport, answered (SYN-ACK) or refused (RST). */
+function attempt(e: Engine, p: Packet, ts: number, sport: number, dport: number, open: boolean) {
+  e.onPacket(tcp(p, ts, "10.0.0.1", sport, "10.0.0.2", dport, "S"));
+  e.onPacket(tcp(p, ts + 0.001, "10.0.0.2", dport, "10.0.0.1", sport, open ? "SA" : "RA"));
+}
+
+Deno.test("scan.trw remembers first contacts past the record's 14, then forgets all at max_contacts", () => {
+  // Per case: distinct answered contacts, their repeats, a new one, a repeat of the first,
+  // then refused contacts until the walk flags the source. `successes` tells which answered
+  // contacts counted as first; every 4 successes are a benign decision (Λ back to 1), so the
+  // failures needed follow: 1 success left over needs 5, 2 need 6.
+  const cases = [
+    // 16 remembered (14 in the record, then the set), the 17th too: repeats are not first.
+    { max_contacts: 64, distinct: 16, successes: 17, failures: 5 },
+    // 8 remembered in the record; the 9th clears them, so the repeat counts again.
+    { max_contacts: 8, distinct: 8, successes: 10, failures: 6 },
+    // 20 remembered (record, then set); the 21st clears the set, the repeat counts again.
+    { max_contacts: 20, distinct: 20, successes: 22, failures: 6 },
+  ];
+  for (const c of cases) {
+    const alerts: Alert[] = [], p = new Packet();
+    const e = engine(alerts, { max_contacts: c.max_contacts });
+    let t = 1, sport = 10000;
+    for (let i = 0; i < c.distinct; i++) attempt(e, p, t++, sport++, 100 + i, true);
+    for (let i = 0; i < c.distinct; i++) attempt(e, p, t++, sport++, 100 + i, true); // repeats
+    attempt(e, p, t++, sport++, 100 + c.distinct, true); // one more
+    attempt(e, p, t++, sport++, 100, true); // the first again
+    for (let i = 0; i < 10 && alerts.length === 0; i++) {
+      attempt(e, p, t++, sport++, 200 + i, false);
+    }
+    assert.equal(alerts.length, 1, `max_contacts ${c.max_contacts}`);
+    const ev = alerts[0]!.evidence;
+    assert.deepEqual(
+      { successes: ev.successes, failures: ev.failures },
+      { successes: c.successes, failures: c.failures },
+      `max_contacts ${c.max_contacts}`,
+    );
+  }
+});
