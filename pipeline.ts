@@ -25,6 +25,9 @@ import { Engine, type EngineStats } from "./detect/engine.ts";
 import type { Alert } from "./detect/alert.ts";
 import type { Config } from "./config/mod.ts";
 
+// A module-private copy of the constant the per-frame code reads (see flow/table.ts).
+const LB_FRAGMENT = LayerBit.fragment;
+
 /** How an {@link Analyzer} reports. */
 export interface AnalyzerOptions {
   readonly config: Config;
@@ -100,7 +103,7 @@ export class Analyzer {
         this.#dump === "json" ? JSON.stringify(packetToJson(pkt)) : packetToText(pkt),
       );
     }
-    if ((pkt.layers & LayerBit.fragment) !== 0) {
+    if ((pkt.layers & LB_FRAGMENT) !== 0) {
       // Fragments go to reassembly only; the flow table sees the whole datagram once.
       const datagram = this.defrag.push(pkt);
       if (datagram === null) return;

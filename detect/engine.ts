@@ -42,6 +42,11 @@ import { sectionDefaults } from "../config/spec.ts";
 import { scanDetectors } from "./config.ts";
 import type { Detector, DetectorDefinition, DetectorEnv } from "./detector.ts";
 
+// Module-private copies of the constants the per-packet code reads (see flow/table.ts).
+const LB_ARP = LayerBit.arp;
+const FF_IGNORED = FlowFlag.ignored;
+const OC_ANSWERED = Outcome.answered;
+
 /** How to build an {@link Engine}. */
 export interface EngineOptions {
   /** The `[flow]` section. */
@@ -157,7 +162,7 @@ export class Engine {
   onPacket(pkt: Packet): void {
     this.packets++;
     if (pkt.ts >= this.nextHousekeeping) this.tick(pkt.ts);
-    if ((pkt.layers & LayerBit.arp) !== 0) {
+    if ((pkt.layers & LB_ARP) !== 0) {
       this.flows.update(pkt); // counts it as untracked and advances the clock
       const w = this.arpWords;
       w[0] = pkt.arp.senderIp;
@@ -229,7 +234,7 @@ export class Engine {
     if (this.allow.size > 0) {
       const fam = t.family[f]!, b = f * 4;
       if (this.allow.has(fam, t.addrI, b) || this.allow.has(fam, t.addrR, b)) {
-        t.flags[f] = t.flags[f]! | FlowFlag.ignored;
+        t.flags[f] = t.flags[f]! | FF_IGNORED;
         this.allowlisted++;
         return;
       }
@@ -239,22 +244,22 @@ export class Engine {
   }
 
   private flowPacket(t: FlowTable, f: number, pkt: Packet, fromI: boolean, isNew: boolean): void {
-    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    if ((t.flags[f]! & FF_IGNORED) !== 0) return;
     const hooks = this.packetHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, pkt, fromI, isNew);
   }
 
   private flowAttempt(t: FlowTable, f: number, outcome: OutcomeCode, now: number): void {
-    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    if ((t.flags[f]! & FF_IGNORED) !== 0) return;
     const hooks = this.attemptHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, outcome, now);
-    if (outcome === Outcome.answered) return;
+    if (outcome === OC_ANSWERED) return;
     const failed = this.failedAttemptHooks;
     for (let i = 0; i < failed.length; i++) failed[i]!(t, f, outcome, now);
   }
 
   private flowEnd(t: FlowTable, f: number, reason: EndReasonCode, now: number): void {
-    if ((t.flags[f]! & FlowFlag.ignored) !== 0) return;
+    if ((t.flags[f]! & FF_IGNORED) !== 0) return;
     const hooks = this.endHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, reason, now);
   }

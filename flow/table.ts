@@ -57,7 +57,7 @@ export const OUTCOME_NAMES = [
 
 /** True when an attempt outcome is a failure (the attempt did not reach a listening service). */
 export function isFailedOutcome(o: number): boolean {
-  return o === Outcome.refused || o === Outcome.unanswered || o === Outcome.unreachable;
+  return o === OC_REFUSED || o === OC_UNANSWERED || o === OC_UNREACHABLE;
 }
 
 /** Why a flow left the table. */
@@ -105,6 +105,41 @@ export const FlowFlag = {
 } as const;
 
 /** Timeout classes: one LRU list each. */
+// Module-private copies of the constants the per-packet code reads: V8 reads an imported or
+// exported binding from its cell, with a check for the temporal dead zone, at every use, but
+// folds a module's own constants into its code (as decode/ does).
+const ER_CLOSED = EndReason.closed;
+const ER_EVICTED = EndReason.evicted;
+const ER_SHUTDOWN = EndReason.shutdown;
+const ER_TIMEOUT = EndReason.timeout;
+const FF_FININITIATOR = FlowFlag.finInitiator;
+const FF_FINRESPONDER = FlowFlag.finResponder;
+const FF_MIDSTREAM = FlowFlag.midstream;
+const FF_REPLIED = FlowFlag.replied;
+const LB_FRAGMENT = LayerBit.fragment;
+const LB_ICMPQUOTE = LayerBit.icmpQuote;
+const LB_ICMPV4 = LayerBit.icmpv4;
+const LB_ICMPV6 = LayerBit.icmpv6;
+const LB_IPV4 = LayerBit.ipv4;
+const LB_IPV6 = LayerBit.ipv6;
+const LB_TCP = LayerBit.tcp;
+const LB_UDP = LayerBit.udp;
+const OC_ANSWERED = Outcome.answered;
+const OC_NONE = Outcome.none;
+const OC_PENDING = Outcome.pending;
+const OC_REFUSED = Outcome.refused;
+const OC_UNANSWERED = Outcome.unanswered;
+const OC_UNREACHABLE = Outcome.unreachable;
+const TF_ACK = TcpFlag.ack;
+const TF_FIN = TcpFlag.fin;
+const TF_RST = TcpFlag.rst;
+const TF_SYN = TcpFlag.syn;
+const TS_CLOSED = TcpState.closed;
+const TS_CLOSING = TcpState.closing;
+const TS_ESTABLISHED = TcpState.established;
+const TS_SYNRECEIVED = TcpState.synReceived;
+const TS_SYNSENT = TcpState.synSent;
+
 const CLASS_TCP_NEW = 0,
   CLASS_TCP_EST = 1,
   CLASS_TCP_CLOSED = 2,
@@ -179,9 +214,9 @@ export interface FlowTableStats {
 
 /** TCP flags no stack sends on a known connection: no ACK, or SYN with FIN or with RST. */
 function isUnusualTcp(flags: number): boolean {
-  const S = TcpFlag.syn;
-  return (flags & TcpFlag.ack) === 0 || (flags & (S | TcpFlag.fin)) === (S | TcpFlag.fin) ||
-    (flags & (S | TcpFlag.rst)) === (S | TcpFlag.rst);
+  const S = TF_SYN;
+  return (flags & TF_ACK) === 0 || (flags & (S | TF_FIN)) === (S | TF_FIN) ||
+    (flags & (S | TF_RST)) === (S | TF_RST);
 }
 
 /** Bytes preallocated per flow record (all typed arrays, including the hash index at load ≤ 0.5). */
@@ -356,26 +391,26 @@ export class FlowTable {
     const now = pkt.ts;
     if (now > this.now) this.now = now;
     this.expirePending();
-    if ((layers & (LayerBit.ipv4 | LayerBit.ipv6)) === 0 || (layers & LayerBit.fragment) !== 0) {
+    if ((layers & (LB_IPV4 | LB_IPV6)) === 0 || (layers & LB_FRAGMENT) !== 0) {
       this.untracked++;
       return -1;
     }
     const ip = pkt.ip;
-    const fam = (layers & LayerBit.ipv4) !== 0 ? 4 : 6;
+    const fam = (layers & LB_IPV4) !== 0 ? 4 : 6;
     const proto = ip.protocol;
     let sport = 0, dport = 0;
     let tcpFlags = 0;
     const src = ip.src, dst = ip.dst;
-    if ((layers & LayerBit.tcp) !== 0) {
+    if ((layers & LB_TCP) !== 0) {
       sport = pkt.tcp.srcPort;
       dport = pkt.tcp.dstPort;
       tcpFlags = pkt.tcp.flags;
-    } else if ((layers & LayerBit.udp) !== 0) {
+    } else if ((layers & LB_UDP) !== 0) {
       sport = pkt.udp.srcPort;
       dport = pkt.udp.dstPort;
-    } else if ((layers & (LayerBit.icmpv4 | LayerBit.icmpv6)) !== 0) {
+    } else if ((layers & (LB_ICMPV4 | LB_ICMPV6)) !== 0) {
       const t = pkt.icmp.type;
-      const v6 = (layers & LayerBit.icmpv6) !== 0;
+      const v6 = (layers & LB_ICMPV6) !== 0;
       if (v6 ? t < 128 : (t === 3 || t === 4 || t === 5 || t === 11 || t === 12)) {
         this.icmpError(pkt, v6);
         return -1;
@@ -404,10 +439,10 @@ export class FlowTable {
       fromInitiator = this.lastDirection;
       // A fresh SYN on a finished TCP flow is a new connection reusing the ports.
       if (
-        proto === PROTO_TCP && this.state[f] === TcpState.closed &&
-        (tcpFlags & (TcpFlag.syn | TcpFlag.ack | TcpFlag.rst)) === TcpFlag.syn
+        proto === PROTO_TCP && this.state[f] === TS_CLOSED &&
+        (tcpFlags & (TF_SYN | TF_ACK | TF_RST)) === TF_SYN
       ) {
-        this.remove(f, EndReason.closed, now);
+        this.remove(f, ER_CLOSED, now);
         f = -1;
       }
     }
@@ -425,7 +460,7 @@ export class FlowTable {
     } else {
       this.pktsR[f] = this.pktsR[f]! + 1;
       this.bytesR[f] = this.bytesR[f]! + pkt.len;
-      this.flags[f] = this.flags[f]! | (FlowFlag.replied);
+      this.flags[f] = this.flags[f]! | FF_REPLIED;
     }
     this.lastSeen[f] = now;
     if (!isNew) {
@@ -461,7 +496,7 @@ export class FlowTable {
       while (f >= 0 && this.lastSeen[f]! <= limit) {
         const next = this.lruNext[f]!;
         this.timeoutCount++;
-        this.remove(f, c === CLASS_TCP_CLOSED ? EndReason.closed : EndReason.timeout, now);
+        this.remove(f, c === CLASS_TCP_CLOSED ? ER_CLOSED : ER_TIMEOUT, now);
         f = next;
       }
     }
@@ -478,7 +513,7 @@ export class FlowTable {
     // unlinks it and shifts the hash index: about 60 ns each, 4 ms for a file's 66 k flows).
     for (let c = 0; c < CLASS_COUNT; c++) {
       for (let f = heads[c]!; f >= 0; f = next[f]!) {
-        for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, EndReason.shutdown, now);
+        for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, ER_SHUTDOWN, now);
       }
     }
     for (let c = 0; c < CLASS_COUNT; c++) {
@@ -486,7 +521,7 @@ export class FlowTable {
       while (f >= 0) {
         const n = next[f]!;
         this.family[f] = 0;
-        this.outcome[f] = Outcome.none;
+        this.outcome[f] = OC_NONE;
         next[f] = this.freeHead;
         this.freeHead = f;
         this.count--;
@@ -638,7 +673,7 @@ export class FlowTable {
     this.bytesI[f] = 0;
     this.bytesR[f] = 0;
     this.state[f] = 0;
-    this.outcome[f] = Outcome.none;
+    this.outcome[f] = OC_NONE;
     this.flags[f] = 0;
     this.firstTcpFlags[f] = 0;
     this.pendPrev[f] = -1;
@@ -677,30 +712,30 @@ export class FlowTable {
     let cls = CLASS_OTHER;
     if (proto === PROTO_TCP) {
       this.firstTcpFlags[f] = tcpFlags;
-      const sa = tcpFlags & (TcpFlag.syn | TcpFlag.ack | TcpFlag.rst | TcpFlag.fin);
-      if (sa === (TcpFlag.syn | TcpFlag.ack)) {
+      const sa = tcpFlags & (TF_SYN | TF_ACK | TF_RST | TF_FIN);
+      if (sa === (TF_SYN | TF_ACK)) {
         // Mid-handshake start: the SYN-ACK's receiver initiated. Swap the endpoints.
         this.swapEndpoints(f);
         this.lastDirection = false;
-        this.state[f] = TcpState.synReceived;
-        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+        this.state[f] = TS_SYNRECEIVED;
+        this.flags[f] = this.flags[f]! | FF_MIDSTREAM;
         cls = CLASS_TCP_NEW;
-      } else if ((tcpFlags & (TcpFlag.ack | TcpFlag.rst)) === 0) {
+      } else if ((tcpFlags & (TF_ACK | TF_RST)) === 0) {
         // SYN, or a probe no stack sends to open a connection (NULL, FIN, XMAS, SYN+FIN):
         // a connection attempt whose answer we wait for.
-        this.state[f] = TcpState.synSent;
+        this.state[f] = TS_SYNSENT;
         this.startAttempt(f, now);
         cls = CLASS_TCP_NEW;
-      } else if ((tcpFlags & TcpFlag.rst) !== 0) {
-        this.state[f] = TcpState.closed;
-        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+      } else if ((tcpFlags & TF_RST) !== 0) {
+        this.state[f] = TS_CLOSED;
+        this.flags[f] = this.flags[f]! | FF_MIDSTREAM;
         cls = CLASS_TCP_CLOSED;
       } else {
-        this.state[f] = TcpState.established;
-        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
-        if ((tcpFlags & TcpFlag.fin) !== 0) {
-          this.flags[f] = this.flags[f]! | (FlowFlag.finInitiator);
-          this.state[f] = TcpState.closing;
+        this.state[f] = TS_ESTABLISHED;
+        this.flags[f] = this.flags[f]! | FF_MIDSTREAM;
+        if ((tcpFlags & TF_FIN) !== 0) {
+          this.flags[f] = this.flags[f]! | FF_FININITIATOR;
+          this.state[f] = TS_CLOSING;
         }
         cls = CLASS_TCP_EST;
       }
@@ -712,7 +747,7 @@ export class FlowTable {
       this.state[f] = 1;
       const t = pkt.icmp.type;
       if (
-        (pkt.layers & (LayerBit.icmpv4 | LayerBit.icmpv6)) !== 0 &&
+        (pkt.layers & (LB_ICMPV4 | LB_ICMPV6)) !== 0 &&
         (fam === 4 ? t === 8 : t === 128)
       ) {
         this.startAttempt(f, now);
@@ -720,7 +755,7 @@ export class FlowTable {
         // An echo reply first: the request was not seen.
         this.swapEndpoints(f);
         this.lastDirection = false;
-        this.flags[f] = this.flags[f]! | (FlowFlag.midstream);
+        this.flags[f] = this.flags[f]! | FF_MIDSTREAM;
       }
       cls = CLASS_ICMP;
     }
@@ -745,46 +780,46 @@ export class FlowTable {
     const st = this.state[f]!;
     // Most packets: an established connection's data and ACKs change nothing here (its
     // attempt, if it had one, was answered on the way to established).
-    if (st === TcpState.established && (fl & (TcpFlag.syn | TcpFlag.fin | TcpFlag.rst)) === 0) {
+    if (st === TS_ESTABLISHED && (fl & (TF_SYN | TF_FIN | TF_RST)) === 0) {
       return;
     }
-    if ((fl & TcpFlag.rst) !== 0) {
-      if (!fromI && this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.refused);
-      this.state[f] = TcpState.closed;
+    if ((fl & TF_RST) !== 0) {
+      if (!fromI && this.outcome[f] === OC_PENDING) this.resolve(f, OC_REFUSED);
+      this.state[f] = TS_CLOSED;
       this.setClass(f, CLASS_TCP_CLOSED);
       return;
     }
     if (!fromI) {
-      if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered);
-      if ((fl & (TcpFlag.syn | TcpFlag.ack)) === (TcpFlag.syn | TcpFlag.ack)) {
-        if (st === TcpState.synSent) this.state[f] = TcpState.synReceived;
+      if (this.outcome[f] === OC_PENDING) this.resolve(f, OC_ANSWERED);
+      if ((fl & (TF_SYN | TF_ACK)) === (TF_SYN | TF_ACK)) {
+        if (st === TS_SYNSENT) this.state[f] = TS_SYNRECEIVED;
       }
     } else if (
-      st === TcpState.synReceived && (fl & TcpFlag.ack) !== 0 && (fl & TcpFlag.syn) === 0
+      st === TS_SYNRECEIVED && (fl & TF_ACK) !== 0 && (fl & TF_SYN) === 0
     ) {
-      this.state[f] = TcpState.established;
+      this.state[f] = TS_ESTABLISHED;
       this.setClass(f, CLASS_TCP_EST);
     }
-    if (!fromI && st === TcpState.synReceived && (fl & TcpFlag.syn) === 0) {
+    if (!fromI && st === TS_SYNRECEIVED && (fl & TF_SYN) === 0) {
       // Responder data after the handshake: established even if the final ACK was missed.
-      this.state[f] = TcpState.established;
+      this.state[f] = TS_ESTABLISHED;
       this.setClass(f, CLASS_TCP_EST);
     }
-    if ((fl & TcpFlag.fin) !== 0) {
-      this.flags[f] = this.flags[f]! | (fromI ? FlowFlag.finInitiator : FlowFlag.finResponder);
-      const both = FlowFlag.finInitiator | FlowFlag.finResponder;
+    if ((fl & TF_FIN) !== 0) {
+      this.flags[f] = this.flags[f]! | (fromI ? FF_FININITIATOR : FF_FINRESPONDER);
+      const both = FF_FININITIATOR | FF_FINRESPONDER;
       if ((this.flags[f]! & both) === both) {
-        this.state[f] = TcpState.closed;
+        this.state[f] = TS_CLOSED;
         this.setClass(f, CLASS_TCP_CLOSED);
-      } else if (this.state[f]! >= TcpState.synReceived) {
-        this.state[f] = TcpState.closing;
+      } else if (this.state[f]! >= TS_SYNRECEIVED) {
+        this.state[f] = TS_CLOSING;
       }
     }
   }
 
   /** A UDP/ICMP/other packet from the responder. */
   private replyUpdate(f: number): void {
-    if (this.outcome[f] === Outcome.pending) this.resolve(f, Outcome.answered);
+    if (this.outcome[f] === OC_PENDING) this.resolve(f, OC_ANSWERED);
     if (this.state[f] !== 3) {
       this.state[f] = 3;
       if (this.proto[f] === PROTO_UDP) this.setClass(f, CLASS_UDP_EST);
@@ -792,22 +827,22 @@ export class FlowTable {
   }
 
   private icmpError(pkt: Packet, v6: boolean): void {
-    if ((pkt.layers & LayerBit.icmpQuote) === 0) return;
+    if ((pkt.layers & LB_ICMPQUOTE) === 0) return;
     const q = pkt.icmp.quoted;
     const fam = q.ipVersion;
     const h = this.keyHash(fam, q.protocol, q.src, q.srcPort, q.dst, q.dstPort);
     const f = this.find(h, fam, q.protocol, q.src, q.srcPort, q.dst, q.dstPort);
-    if (f < 0 || this.outcome[f] !== Outcome.pending || !this.lastDirection) return;
+    if (f < 0 || this.outcome[f] !== OC_PENDING || !this.lastDirection) return;
     const t = pkt.icmp.type, c = pkt.icmp.code;
     // Port unreachable (ICMPv4 3/3, ICMPv6 1/4) means the host is there and refused.
     const portUnreachable = v6 ? (t === 1 && c === 4) : (t === 3 && c === 3);
     const unreachable = v6 ? t === 1 : t === 3;
-    if (portUnreachable) this.resolve(f, Outcome.refused);
-    else if (unreachable) this.resolve(f, Outcome.unreachable);
+    if (portUnreachable) this.resolve(f, OC_REFUSED);
+    else if (unreachable) this.resolve(f, OC_UNREACHABLE);
   }
 
   private startAttempt(f: number, now: number): void {
-    this.outcome[f] = Outcome.pending;
+    this.outcome[f] = OC_PENDING;
     this.attemptTs[f] = now;
     // Append to the pending FIFO (attempts arrive in time order).
     this.pendPrev[f] = this.pendTail;
@@ -838,7 +873,7 @@ export class FlowTable {
   private expirePending(): void {
     const limit = this.now - this.unansweredTimeout;
     while (this.pendHead >= 0 && this.attemptTs[this.pendHead]! <= limit) {
-      this.resolve(this.pendHead, Outcome.unanswered);
+      this.resolve(this.pendHead, OC_UNANSWERED);
     }
   }
 
@@ -885,18 +920,18 @@ export class FlowTable {
       }
     }
     this.evictions++;
-    this.remove(victim, EndReason.evicted, now);
+    this.remove(victim, ER_EVICTED, now);
   }
 
   /** Ends a flow: tells listeners, unlinks it and frees its slot. */
   private remove(f: number, reason: EndReasonCode, now: number): void {
     const ls = this.endListeners;
     for (let i = 0; i < ls.length; i++) ls[i]!.onFlowEnd!(this, f, reason, now);
-    if (this.outcome[f] === Outcome.pending) this.pendUnlink(f);
+    if (this.outcome[f] === OC_PENDING) this.pendUnlink(f);
     this.lruUnlink(f);
     removeFromHashIndex(this.index, this.mask, this.hash[f]!, f);
     this.family[f] = 0;
-    this.outcome[f] = Outcome.none;
+    this.outcome[f] = OC_NONE;
     this.lruNext[f] = this.freeHead;
     this.freeHead = f;
     this.count--;
