@@ -142,13 +142,18 @@ export class Engine {
       if (d.onFlowEnd) this.endHooks.push(d.onFlowEnd.bind(d));
       if (d.onArp) this.arpHooks.push(d.onArp.bind(d));
     }
-    // The flow table calls back only the hooks some detector has: onPacket runs per packet,
-    // and only on unusual TCP packets when every detector that takes packets asks for no more.
-    const listener: FlowListener = {
-      onNewFlow: (t, f, pkt) => this.flowNew(t, f, pkt),
-      onAttempt: (t, f, o, now) => this.flowAttempt(t, f, o, now),
-      onFlowEnd: (t, f, r, now) => this.flowEnd(t, f, r, now),
-    };
+    // The flow table calls back only the hooks some detector has (ended flows, every flow of a
+    // file at its end, cost nothing when none listens); new flows also when the allowlist must
+    // mark them; onPacket runs per packet, and only on unusual TCP packets when every detector
+    // that takes packets asks for no more.
+    const listener: FlowListener = {};
+    if (this.attemptHooks.length > 0 || this.failedAttemptHooks.length > 0) {
+      listener.onAttempt = (t, f, o, now) => this.flowAttempt(t, f, o, now);
+    }
+    if (this.newFlowHooks.length > 0 || this.allow.size > 0) {
+      listener.onNewFlow = (t, f, pkt) => this.flowNew(t, f, pkt);
+    }
+    if (this.endHooks.length > 0) listener.onFlowEnd = (t, f, r, now) => this.flowEnd(t, f, r, now);
     if (this.packetHooks.length > 0) {
       listener.onPacket = (t, f, pkt, fromI, isNew) => this.flowPacket(t, f, pkt, fromI, isNew);
       if (!allPackets) {
