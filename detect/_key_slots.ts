@@ -12,6 +12,9 @@
 
 import { insertIntoHashIndex, removeFromHashIndex } from "../flow/_hash_index.ts";
 
+/** Entries of a new index (it doubles as keys are added). */
+const INITIAL_INDEX_ENTRIES = 256;
+
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1);
   return (h ^ (h >>> 15)) | 0;
@@ -26,9 +29,15 @@ export class KeySlots {
   private readonly rec: Float64Array;
   /** Least-recently-used order: `[prev, next]` of slot `s` at `2s` (next threads the free list). */
   private readonly links: Int32Array;
-  /** Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). */
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  /**
+   * Hash index: entry `i` is `[hash, slot + 1]` at `2i` (slot 0: empty). It starts small and
+   * doubles as keys are added, up to {@link maxIndexEntries} (load at most one half), so that
+   * a few hundred keys sit in a few KiB that stay cached, not spread over the index a full cap
+   * needs.
+   */
+  private index: Int32Array;
+  private mask: number;
+  private readonly maxIndexEntries: number;
   private head = -1;
   private tail = -1;
   private freeHead = 0;
@@ -43,6 +52,8 @@ export class KeySlots {
   constructor(readonly maxKeys: number, readonly ttl: number) {
     let size = 1;
     while (size < maxKeys * 2) size *= 2;
+    this.maxIndexEntries = size;
+    size = Math.min(size, INITIAL_INDEX_ENTRIES);
     this.mask = size - 1;
     this.index = new Int32Array(size * 2);
     this.rec = new Float64Array(maxKeys * 2);
@@ -93,6 +104,7 @@ export class KeySlots {
     this.count++;
     this.rec[2 * s] = key;
     this.rec[2 * s + 1] = now;
+    if (this.count * 2 > this.mask + 1) this.growIndex();
     insertIntoHashIndex(this.index, this.mask, hashKey(key), s);
     this.append(s);
     return s;
@@ -106,6 +118,19 @@ export class KeySlots {
   /** Forgets every key idle longer than the ttl, from the front of the order. */
   expire(now: number): void {
     while (this.head >= 0 && now - this.rec[2 * this.head + 1]! > this.ttl) this.remove(this.head);
+  }
+
+  /** Doubles the index (while below its maximum) and moves every entry into the new one. */
+  private growIndex(): void {
+    const size = this.mask + 1;
+    if (size >= this.maxIndexEntries) return;
+    const old = this.index, index = new Int32Array(size * 4), mask = size * 2 - 1;
+    for (let j = 0; j < size; j++) {
+      const v = old[2 * j + 1]!;
+      if (v !== 0) insertIntoHashIndex(index, mask, old[2 * j]!, v - 1);
+    }
+    this.index = index;
+    this.mask = mask;
   }
 
   private append(s: number): void {
