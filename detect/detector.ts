@@ -36,6 +36,11 @@ export interface Detector extends FlowListener {
    * detector of failures has nothing to do with.
    */
   readonly failedAttemptsOnly?: boolean;
+  /**
+   * When set, the engine calls {@link FlowListener.onNewFlow} only for flows of these IP
+   * protocols (ICMP 1, ICMPv6 58, ...), not for every new flow.
+   */
+  readonly newFlowProtocols?: readonly number[];
   /** An ARP packet (no flow: ARP is not IP). */
   onArp?(pkt: Packet): void;
   /** The clock advanced: expire state. */

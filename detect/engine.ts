@@ -91,6 +91,9 @@ export class Engine {
   // Each detector's hooks, bound to it: calling a function from the list is one call site
   // with several targets, not a method lookup on up to 8 classes (megamorphic).
   private readonly newFlowHooks: NonNullable<Detector["onNewFlow"]>[] = [];
+  /** onNewFlow of the detectors with `newFlowProtocols`, by IP protocol number. */
+  private readonly protocolNewFlowHooks: (NonNullable<Detector["onNewFlow"]>[] | undefined)[] =
+    new Array(256);
   private readonly packetHooks: NonNullable<Detector["onPacket"]>[] = [];
   private readonly attemptHooks: NonNullable<Detector["onAttempt"]>[] = [];
   /** onAttempt of the detectors with `failedAttemptsOnly`, called after `attemptHooks`. */
@@ -130,7 +133,15 @@ export class Engine {
       // deno-lint-ignore no-explicit-any
       const d = def.create(values as any, emit, env);
       this.detectors.push({ name: def.name, d });
-      if (d.onNewFlow) this.newFlowHooks.push(d.onNewFlow.bind(d));
+      if (d.onNewFlow) {
+        const hook = d.onNewFlow.bind(d);
+        if (d.newFlowProtocols === undefined) this.newFlowHooks.push(hook);
+        else {
+          for (const p of d.newFlowProtocols) {
+            (this.protocolNewFlowHooks[p & 255] ??= []).push(hook);
+          }
+        }
+      }
       if (d.onPacket) {
         this.packetHooks.push(d.onPacket.bind(d));
         if (d.unusualTcpOnly !== true) allPackets = true;
@@ -150,7 +161,10 @@ export class Engine {
     if (this.attemptHooks.length > 0 || this.failedAttemptHooks.length > 0) {
       listener.onAttempt = (t, f, o, now) => this.flowAttempt(t, f, o, now);
     }
-    if (this.newFlowHooks.length > 0 || this.allow.size > 0) {
+    if (
+      this.newFlowHooks.length > 0 || this.protocolNewFlowHooks.some((h) => h !== undefined) ||
+      this.allow.size > 0
+    ) {
       listener.onNewFlow = (t, f, pkt) => this.flowNew(t, f, pkt);
     }
     if (this.endHooks.length > 0) listener.onFlowEnd = (t, f, r, now) => this.flowEnd(t, f, r, now);
@@ -246,6 +260,9 @@ export class Engine {
     }
     const hooks = this.newFlowHooks;
     for (let i = 0; i < hooks.length; i++) hooks[i]!(t, f, pkt);
+    const byProtocol = this.protocolNewFlowHooks[t.proto[f]!];
+    if (byProtocol === undefined) return;
+    for (let i = 0; i < byProtocol.length; i++) byProtocol[i]!(t, f, pkt);
   }
 
   private flowPacket(t: FlowTable, f: number, pkt: Packet, fromI: boolean, isNew: boolean): void {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { Packet } from "../decode/packet.ts";
 import { defaultFlowConfig } from "../flow/config.ts";
-import { tcp } from "../flow/_packet_builder.ts";
+import { tcp, udp } from "../flow/_packet_builder.ts";
 import { OUTCOME_NAMES, type OutcomeCode } from "../flow/table.ts";
 import type { FlowTable } from "../flow/table.ts";
 import type { Detector, DetectorDefinition } from "./detector.ts";
@@ -47,4 +47,27 @@ Deno.test("Engine: failedAttemptsOnly detectors hear of failed attempts only, af
     "test.all unanswered 24",
     "test.failed unanswered 24",
   ]);
+});
+
+Deno.test("Engine: newFlowProtocols detectors hear of new flows of those protocols only", () => {
+  const seen: string[] = [], p = new Packet();
+  const watcher = (name: string, protocols?: number[]): DetectorDefinition => ({
+    name,
+    signatureId: 1,
+    defaults: { doc: "test", keys: {} },
+    create: (): Detector => ({
+      ...(protocols ? { newFlowProtocols: protocols } : {}),
+      onNewFlow: (t: FlowTable, f: number) => void seen.push(`${name} ${t.proto[f]}`),
+    }),
+  });
+  const e = new Engine({
+    flow: { ...defaultFlowConfig, max_flows: 64 },
+    definitions: [watcher("test.udp", [17]), watcher("test.all")],
+    allowlist: [],
+    localAddresses: [],
+    emit: () => {},
+  });
+  e.onPacket(tcp(p, 1, "10.0.0.1", 40001, "10.0.0.2", 22, "S"));
+  e.onPacket(udp(p, 2, "10.0.0.1", 5353, "10.0.0.2", 53));
+  assert.deepEqual(seen, ["test.all 6", "test.all 17", "test.udp 17"]);
 });

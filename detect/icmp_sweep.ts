@@ -58,6 +58,8 @@ function isEchoRequest(t: FlowTable, f: number): boolean {
 }
 
 class IcmpSweepDetector extends WindowedDetector {
+  /** Only ICMP and ICMPv6 flows are its business (see `Detector.newFlowProtocols`). */
+  readonly newFlowProtocols = [1, 58] as const;
   private readonly w: WindowCounter;
 
   constructor(
