@@ -10,7 +10,7 @@
  * @module
  */
 
-import { insertIntoHashIndex, removeFromHashIndex } from "../flow/_hash_index.ts";
+import { doubledHashIndex, insertIntoHashIndex, removeFromHashIndex } from "../flow/_hash_index.ts";
 
 /** Entries of a new index (it doubles as keys are added). */
 const INITIAL_INDEX_ENTRIES = 256;
@@ -124,13 +124,8 @@ export class KeySlots {
   private growIndex(): void {
     const size = this.mask + 1;
     if (size >= this.maxIndexEntries) return;
-    const old = this.index, index = new Int32Array(size * 4), mask = size * 2 - 1;
-    for (let j = 0; j < size; j++) {
-      const v = old[2 * j + 1]!;
-      if (v !== 0) insertIntoHashIndex(index, mask, old[2 * j]!, v - 1);
-    }
-    this.index = index;
-    this.mask = mask;
+    this.index = doubledHashIndex(this.index, this.mask);
+    this.mask = size * 2 - 1;
   }
 
   private append(s: number): void {

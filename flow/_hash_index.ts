@@ -61,3 +61,16 @@ export function removeFromHashIndex(
   index[2 * i] = 0;
   index[2 * i + 1] = 0;
 }
+
+/**
+ * A hash index of twice the entries of `index` (whose mask is `mask`) holding the same
+ * entries, each at its place in the new one. The old index becomes garbage.
+ */
+export function doubledHashIndex(index: Int32Array, mask: number): Int32Array<ArrayBuffer> {
+  const size = mask + 1, out = new Int32Array(size * 4), outMask = size * 2 - 1;
+  for (let j = 0; j < size; j++) {
+    const v = index[2 * j + 1]!;
+    if (v !== 0) insertIntoHashIndex(out, outMask, index[2 * j]!, v - 1);
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
+import { doubledHashIndex, insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
 
 /** The slot of `hash`'s entry for `slot` as a lookup finds it (probing from home), or -1. */
 function lookup(index: Int32Array, mask: number, hash: number, slot: number): number {
@@ -67,4 +67,14 @@ Deno.test("hash index: any sequence of inserts and removals keeps every live key
     }),
     { numRuns: 500 },
   );
+});
+
+Deno.test("hash index: doubling keeps every entry reachable", () => {
+  let mask = 7, index = new Int32Array(16);
+  const hashes = [3, 11, 19, -5, 4, 100];
+  hashes.forEach((h, slot) => insertIntoHashIndex(index, mask, h, slot));
+  index = doubledHashIndex(index, mask);
+  mask = 15;
+  assert.equal(index.length, 32);
+  hashes.forEach((h, slot) => assert.ok(lookup(index, mask, h, slot) >= 0, `slot ${slot}`));
 });

@@ -25,7 +25,7 @@
 
 import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import type { FlowConfig } from "./config.ts";
-import { insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
+import { doubledHashIndex, insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
 
 /** Result of a connection attempt (TCP handshake, UDP datagram, ICMP echo request). */
 export const Outcome = {
@@ -691,13 +691,8 @@ export class FlowTable {
   private growIndex(): void {
     const size = this.mask + 1;
     if (size >= this.maxIndexEntries) return;
-    const old = this.index, index = new Int32Array(size * 4), mask = size * 2 - 1;
-    for (let j = 0; j < size; j++) {
-      const v = old[2 * j + 1]!;
-      if (v !== 0) insertIntoHashIndex(index, mask, old[2 * j]!, v - 1);
-    }
-    this.index = index;
-    this.mask = mask;
+    this.index = doubledHashIndex(this.index, this.mask);
+    this.mask = size * 2 - 1;
   }
 
   /** Sets the initial state of a new flow from its first packet and links it in its list. */
