@@ -10,7 +10,12 @@
  * @module
  */
 
-import { doubledHashIndex, insertIntoHashIndex, removeFromHashIndex } from "../flow/_hash_index.ts";
+import {
+  doubledHashIndex,
+  insertIntoHashIndex,
+  randomHashSeed,
+  removeFromHashIndex,
+} from "../flow/_hash_index.ts";
 
 /** Entries of a new index (it doubles as keys are added). */
 const INITIAL_INDEX_ENTRIES = 256;
@@ -44,6 +49,8 @@ export class KeySlots {
   private count = 0;
   /** Keys pushed out by the cap. */
   evictions = 0;
+  /** Seed of the key hash, random per instance (see `randomHashSeed`). */
+  private readonly seed = randomHashSeed();
 
   /**
    * @param maxKeys most keys held; the least recently used is evicted beyond it
@@ -72,7 +79,7 @@ export class KeySlots {
    * than the ttl (an idle key is forgotten here).
    */
   find(key: number, now: number): number {
-    const index = this.index, mask = this.mask, h = hashKey(key);
+    const index = this.index, mask = this.mask, h = hashKey(key, this.seed);
     for (let i = h & mask;; i = (i + 1) & mask) {
       const v = index[2 * i + 1]!;
       if (v === 0) return -1;
@@ -105,7 +112,7 @@ export class KeySlots {
     this.rec[2 * s] = key;
     this.rec[2 * s + 1] = now;
     if (this.count * 2 > this.mask + 1) this.growIndex();
-    insertIntoHashIndex(this.index, this.mask, hashKey(key), s);
+    insertIntoHashIndex(this.index, this.mask, hashKey(key, this.seed), s);
     this.append(s);
     return s;
   }
@@ -146,16 +153,16 @@ export class KeySlots {
 
   private remove(s: number): void {
     this.unlink(s);
-    removeFromHashIndex(this.index, this.mask, hashKey(this.rec[2 * s]!), s);
+    removeFromHashIndex(this.index, this.mask, hashKey(this.rec[2 * s]!, this.seed), s);
     this.links[2 * s + 1] = this.freeHead;
     this.freeHead = s;
     this.count--;
   }
 }
 
-/** 32-bit hash (as a signed int) of a non-negative integer key below 2^53. */
-function hashKey(key: number): number {
-  let h = mix(0x2545f491, key >>> 0);
+/** 32-bit hash (as a signed int) of a non-negative integer key below 2^53, from `seed`. */
+function hashKey(key: number, seed: number): number {
+  let h = mix(seed, key >>> 0);
   h = mix(h, (key / 4294967296) >>> 0);
   h ^= h >>> 13;
   h = Math.imul(h, 0x85ebca6b);

@@ -74,3 +74,13 @@ export function doubledHashIndex(index: Int32Array, mask: number): Int32Array<Ar
   }
   return out;
 }
+
+/**
+ * A random 32-bit seed for a table's hash, drawn once per table: the indexes hash keys that
+ * hostile traffic chooses (spoofed addresses and ports), and with fixed constants anyone who
+ * reads this code could choose keys that share an entry's home and make every lookup walk a
+ * long run. Results never depend on the seed, only where entries sit.
+ */
+export function randomHashSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0]! | 0;
+}

@@ -25,7 +25,12 @@
 
 import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import type { FlowConfig } from "./config.ts";
-import { doubledHashIndex, insertIntoHashIndex, removeFromHashIndex } from "./_hash_index.ts";
+import {
+  doubledHashIndex,
+  insertIntoHashIndex,
+  randomHashSeed,
+  removeFromHashIndex,
+} from "./_hash_index.ts";
 
 /** Result of a connection attempt (TCP handshake, UDP datagram, ICMP echo request). */
 export const Outcome = {
@@ -219,6 +224,16 @@ function isUnusualTcp(flags: number): boolean {
     (flags & (S | TF_RST)) === (S | TF_RST);
 }
 
+/** An IPv6 address's four words mixed into one, from `seed`. */
+function words6(w: Uint32Array, seed: number): number {
+  let h = seed;
+  for (let i = 0; i < 4; i++) {
+    h = Math.imul(h ^ w[i]!, 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h;
+}
+
 /** Bytes preallocated per flow record (all typed arrays, including the hash index at load ≤ 0.5). */
 export const BYTES_PER_FLOW = 4 + // hash
   1 + 1 + // family, proto
@@ -308,7 +323,12 @@ export class FlowTable {
   private readonly kSrc = new Uint32Array(4);
   private readonly kDst = new Uint32Array(4);
 
-  constructor(config: FlowConfig) {
+  /** Seed of {@link keyHash}, random per table (see `randomHashSeed`). */
+  private readonly seed: number;
+
+  /** `hashSeed`: a fixed seed for tests; random otherwise. */
+  constructor(config: FlowConfig, hashSeed: number = randomHashSeed()) {
+    this.seed = hashSeed | 0;
     const n = config.max_flows;
     this.capacity = n;
     let size = 1;
@@ -558,16 +578,20 @@ export class FlowTable {
     b: Uint32Array,
     pb: number,
   ): number {
-    let xa = a[0]!, xb = b[0]!;
+    const seed = this.seed;
+    let xa: number, xb: number;
     if (fam === 6) {
-      xa ^= Math.imul(a[1]!, 0x27d4eb2f) ^ Math.imul(a[2]!, 0x165667b1) ^
-        Math.imul(a[3]!, 0xd3a2646c);
-      xb ^= Math.imul(b[1]!, 0x27d4eb2f) ^ Math.imul(b[2]!, 0x165667b1) ^
-        Math.imul(b[3]!, 0xd3a2646c);
+      // The four words through a seeded chain of multiplies and shifts, not a sum of products:
+      // addresses that cancel out in a fixed linear mix are easy to choose.
+      xa = words6(a, seed);
+      xb = words6(b, seed);
+    } else {
+      xa = a[0]! ^ seed;
+      xb = b[0]! ^ seed;
     }
     // Each endpoint: its address word(s) and port through one multiply; the sum is symmetric.
-    const ha = Math.imul(xa ^ Math.imul(pa + 0x2545f491, 0x85ebca6b), 0x9e3779b1);
-    const hb = Math.imul(xb ^ Math.imul(pb + 0x2545f491, 0x85ebca6b), 0x9e3779b1);
+    const ha = Math.imul(xa ^ Math.imul(pa + 0x2545f491 + seed, 0x85ebca6b), 0x9e3779b1);
+    const hb = Math.imul(xb ^ Math.imul(pb + 0x2545f491 + seed, 0x85ebca6b), 0x9e3779b1);
     // Finalizer of MurmurHash3 (fmix32) over the sum and the family/protocol.
     let h = (ha + hb) ^ Math.imul(fam | (proto << 8), 0xcc9e2d51);
     h ^= h >>> 16;

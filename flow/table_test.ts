@@ -288,3 +288,27 @@ Deno.test("FlowTable.flush ends every flow once, forgets pending attempts, and t
   assert.equal(t.portI[f], 40003);
   assert.ok(t.events.includes("attempt answered @101.1"));
 });
+
+Deno.test("FlowTable's key hash is seeded per table: IPv6 sources chosen to cancel out do not collide", () => {
+  type Hasher = {
+    keyHash(f: number, p: number, a: Uint32Array, pa: number, b: Uint32Array, pb: number): number;
+  };
+  const hashOf = (t: FlowTable) => (t as unknown as Hasher).keyHash.bind(t);
+  const dst = new Uint32Array([0x20010db8, 0, 0, 1]);
+  // 64 sources whose words 0 and 1 cancel in a fixed linear mix (word 0 ^ word 1 × K constant),
+  // as an attacker who reads the code could choose them for an unseeded hash.
+  const sources = Array.from({ length: 64 }, (_, i) => {
+    const w1 = 0x1000 + i;
+    return new Uint32Array([(0x12345678 ^ Math.imul(w1, 0x27d4eb2f)) >>> 0, w1, 0, 7]);
+  });
+  const hash = hashOf(new FlowTable(defaultFlowConfig));
+  const distinct = new Set(sources.map((s) => hash(6, 6, s, 40000, dst, 443)));
+  assert.equal(distinct.size, 64);
+  // The same key under two seeds: different hashes (so different homes in the index).
+  const h1 = hashOf(new FlowTable(defaultFlowConfig, 1)),
+    h2 = hashOf(new FlowTable(defaultFlowConfig, 2));
+  const v4a = new Uint32Array([0x0a000001, 0, 0, 0]), v4b = new Uint32Array([0x0a000002, 0, 0, 0]);
+  assert.notEqual(h1(4, 6, v4a, 40000, v4b, 80), h2(4, 6, v4a, 40000, v4b, 80));
+  // Still symmetric: both directions of a flow hash alike.
+  assert.equal(h1(4, 6, v4a, 40000, v4b, 80), h1(4, 6, v4b, 80, v4a, 40000));
+});
