@@ -38,26 +38,25 @@ export interface PassReport {
   constructMs?: number;
 }
 
-/** Reads and decodes every frame of `r`; returns the count and ORs the layers into `seen[0]`. */
-function readAndDecode(r: CaptureFileReader, f: Frame, pkt: Packet, seen: Uint32Array): number {
+/**
+ * Reads and decodes every frame of `r`, and counts it in `table` when there is one (the
+ * `reference` kind); returns the count and ORs the layers into `seen[0]`.
+ */
+function readAndDecode(
+  r: CaptureFileReader,
+  f: Frame,
+  pkt: Packet,
+  seen: Uint32Array,
+  table: MinimalFlowTable | null,
+): number {
   let n = 0, layers = 0;
   while (r.next(f)) {
     decodeFrame(f, pkt);
+    if (table !== null) table.update(pkt);
     layers |= pkt.layers;
     n++;
   }
   seen[0] = seen[0]! | layers;
-  return n;
-}
-
-/** Reads and decodes every frame of `r` into the minimal flow table; returns the count. */
-function readDecodeCount(r: CaptureFileReader, f: Frame, pkt: Packet, t: MinimalFlowTable): number {
-  let n = 0;
-  while (r.next(f)) {
-    decodeFrame(f, pkt);
-    t.update(pkt);
-    n++;
-  }
   return n;
 }
 
@@ -76,7 +75,7 @@ function decodePasses(
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = CaptureFileReader.open(capture, { readAhead });
-    const n = table === null ? readAndDecode(r, f, pkt, seen) : readDecodeCount(r, f, pkt, table);
+    const n = readAndDecode(r, f, pkt, seen, table);
     const ahead = r.readingAhead;
     r.close();
     const s = (performance.now() - t0) / 1000;

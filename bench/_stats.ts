@@ -5,11 +5,35 @@
  * @module
  */
 
+import type { BenchContext, BenchResult } from "./run.ts";
+
 /** Median of numbers. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * A result row: the median of `runs` (packets/s) and its ratio to tcpdump's rate in `ctx`
+ * (null before tcpdump was timed).
+ */
+export function row(
+  ctx: BenchContext,
+  section: string,
+  name: string,
+  runs: number[],
+  extra?: Record<string, unknown>,
+): BenchResult {
+  const pps = median(runs);
+  return {
+    section,
+    name,
+    packetsPerSec: pps,
+    ratio: ctx.tcpdumpRate > 0 ? pps / ctx.tcpdumpRate : null,
+    runs,
+    ...(extra ? { extra } : {}),
+  };
 }
 
 /** Times `fn` `runs` times after one warm-up; returns packets/s of each run. */

@@ -7,7 +7,7 @@
 
 import { run } from "../tests/netns.ts";
 import { evictFromPageCache } from "./_page_cache.ts";
-import { median } from "./_stats.ts";
+import { median, row } from "./_stats.ts";
 import type { BenchContext, BenchResult } from "./run.ts";
 
 /**
@@ -40,11 +40,10 @@ export async function tcpdumpRead(ctx: BenchContext, evict = ctx.evict): Promise
 export async function retimeTcpdump(ctx: BenchContext, section: string): Promise<BenchResult> {
   const runs = await tcpdumpRead(ctx, false);
   ctx.tcpdumpRate = median(runs);
-  return {
+  return row(
+    ctx,
     section,
-    name: "tcpdump -r FILE -w /dev/null, timed again next to the rows below",
-    packetsPerSec: ctx.tcpdumpRate,
-    ratio: 1,
+    "tcpdump -r FILE -w /dev/null, timed again next to the rows below",
     runs,
-  };
+  );
 }

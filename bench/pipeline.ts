@@ -26,7 +26,7 @@ import type { Frame } from "../decode/packet.ts";
 import type { BenchContext, BenchResult, BenchSection } from "./run.ts";
 import { retimeTcpdump } from "./_tcpdump.ts";
 import type { PassReport } from "./_pass_child.ts";
-import { median, runChild } from "./_stats.ts";
+import { median, row, runChild } from "./_stats.ts";
 import process from "node:process";
 
 /** Names of the scan detector sections of a config (`scan.trw`, ...). */
@@ -101,6 +101,7 @@ export function analyse(
   };
 }
 
+/** A row with its summary (see `row`). */
 function result(
   ctx: BenchContext,
   section: string,
@@ -109,16 +110,7 @@ function result(
   summary: string,
   extra: Record<string, unknown>,
 ): BenchResult {
-  const pps = median(runs);
-  return {
-    section,
-    name,
-    packetsPerSec: pps,
-    ratio: ctx.tcpdumpRate > 0 ? pps / ctx.tcpdumpRate : null,
-    runs,
-    summary,
-    extra,
-  };
+  return { ...row(ctx, section, name, runs, extra), summary };
 }
 
 /** Alerts by detector, most first. */

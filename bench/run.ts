@@ -28,7 +28,7 @@ import { DEFAULT_CAPTURE_PATH, DEFAULT_PACKETS, generateCapture } from "../scrip
 import { createTestNet, run } from "../tests/netns.ts";
 import type { Frame } from "../decode/packet.ts";
 import { cpuSeconds } from "./_live_drain.ts";
-import { loadAverage, median, timeRuns } from "./_stats.ts";
+import { loadAverage, median, row, timeRuns } from "./_stats.ts";
 import { fullPipelineSection, passInChild, pipelineDetectorsSection } from "./pipeline.ts";
 import { memorySection } from "./memory.ts";
 import { copyIn4KiBWrites } from "./_page_cache.ts";
@@ -93,24 +93,6 @@ export function registerSection(section: BenchSection): void {
 }
 
 export { median, timeRuns };
-
-function row(
-  ctx: BenchContext,
-  section: string,
-  name: string,
-  runs: number[],
-  extra?: Record<string, unknown>,
-): BenchResult {
-  const pps = median(runs);
-  return {
-    section,
-    name,
-    packetsPerSec: pps,
-    ratio: ctx.tcpdumpRate > 0 ? pps / ctx.tcpdumpRate : null,
-    runs,
-    ...(extra ? { extra } : {}),
-  };
-}
 
 // --- sections ------------------------------------------------------------------------------
 
