@@ -12,6 +12,7 @@
 
 import {
   doubledHashIndex,
+  hashIndexEntries,
   insertIntoHashIndex,
   randomHashSeed,
   removeFromHashIndex,
@@ -57,10 +58,8 @@ export class KeySlots {
    * @param ttl seconds without {@link seen} after which a key is forgotten
    */
   constructor(readonly maxKeys: number, readonly ttl: number) {
-    let size = 1;
-    while (size < maxKeys * 2) size *= 2;
-    this.maxIndexEntries = size;
-    size = Math.min(size, INITIAL_INDEX_ENTRIES);
+    this.maxIndexEntries = hashIndexEntries(maxKeys);
+    const size = Math.min(this.maxIndexEntries, INITIAL_INDEX_ENTRIES);
     this.mask = size - 1;
     this.index = new Int32Array(size * 2);
     this.rec = new Float64Array(maxKeys * 2);

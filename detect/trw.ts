@@ -135,7 +135,7 @@ export const trwDetector: DetectorDefinition<typeof section> = {
 const HOST_LABEL = 5;
 
 // Fields of a source's record (doubles at `s * RECORD + field`). What a repeat contact reads
-// comes first, in the record's first cache line: whether the source alerted, and its first
+// comes first, in the record's first cache lines: whether the source alerted, and its first
 // contacts while they are few (INLINE_CONTACTS of them; CONTACTS is how many, or -1 once they
 // moved to the ItemSets). A source's record is cold when its next attempt comes, thousands
 // of packets later; with the contacts in a pool of their own, each attempt read one more cold

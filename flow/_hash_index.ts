@@ -62,6 +62,13 @@ export function removeFromHashIndex(
   index[2 * i + 1] = 0;
 }
 
+/** Entries an index needs for `keys` keys at a load of at most one half (a power of two). */
+export function hashIndexEntries(keys: number): number {
+  let size = 1;
+  while (size < keys * 2) size *= 2;
+  return size;
+}
+
 /**
  * A hash index of twice the entries of `index` (whose mask is `mask`) holding the same
  * entries, each at its place in the new one. The old index becomes garbage.

@@ -27,6 +27,7 @@ import { LayerBit, type Packet, TcpFlag } from "../decode/packet.ts";
 import type { FlowConfig } from "./config.ts";
 import {
   doubledHashIndex,
+  hashIndexEntries,
   insertIntoHashIndex,
   randomHashSeed,
   removeFromHashIndex,
@@ -109,7 +110,6 @@ export const FlowFlag = {
   replied: 16,
 } as const;
 
-/** Timeout classes: one LRU list each. */
 // Module-private copies of the constants the per-packet code reads: V8 reads an imported or
 // exported binding from its cell, with a check for the temporal dead zone, at every use, but
 // folds a module's own constants into its code (as decode/ does).
@@ -145,6 +145,7 @@ const TS_ESTABLISHED = TcpState.established;
 const TS_SYNRECEIVED = TcpState.synReceived;
 const TS_SYNSENT = TcpState.synSent;
 
+/** Timeout classes: one LRU list each. */
 const CLASS_TCP_NEW = 0,
   CLASS_TCP_EST = 1,
   CLASS_TCP_CLOSED = 2,
@@ -331,10 +332,8 @@ export class FlowTable {
     this.seed = hashSeed | 0;
     const n = config.max_flows;
     this.capacity = n;
-    let size = 1;
-    while (size < n * 2) size *= 2;
-    this.maxIndexEntries = size;
-    size = Math.min(size, INITIAL_INDEX_ENTRIES);
+    this.maxIndexEntries = hashIndexEntries(n);
+    const size = Math.min(this.maxIndexEntries, INITIAL_INDEX_ENTRIES);
     this.mask = size - 1;
     this.index = new Int32Array(size * 2);
     this.probe = new Uint32Array(n * 4);
@@ -544,10 +543,10 @@ export class FlowTable {
         this.outcome[f] = OC_NONE;
         next[f] = this.freeHead;
         this.freeHead = f;
-        this.count--;
         f = n;
       }
     }
+    this.count = 0;
     heads.fill(-1);
     this.tails.fill(-1);
     this.pendHead = -1;
