@@ -817,29 +817,13 @@ export class CaptureFileReader {
         caplen <= this.#ngSnaplen && iface !== undefined && iface.fastClock &&
         v.getUint32(p0 + len - 4, le) === len
       ) {
-        const hi = v.getUint32(p0 + 12, le);
-        const d = iface.unitsPerSec;
-        const t = hi * 4294967296 + v.getUint32(p0 + 16, le);
-        let sec = Math.floor(t / d);
-        let frac = t - sec * d;
-        if (frac < 0) {
-          sec--;
-          frac += d;
-        } else if (frac >= d) {
-          sec++;
-          frac -= d;
-        }
         frame.buf = this.#buf;
         frame.offset = p0 + 28;
         frame.caplen = caplen;
         frame.len = v.getUint32(p0 + 24, le);
         frame.linkType = iface.linkType;
-        frame.tsSec = sec + iface.tsOffset;
-        frame.tsNsec = frac * iface.nsPerUnit;
+        this.#setTimestamp(frame, iface, v.getUint32(p0 + 12, le), v.getUint32(p0 + 16, le));
         this.#pos = p0 + len;
-        // The clock fits a double exactly only while hi < 2^21 (until the year ~2255 in µs).
-        if (hi < 0x200000) return true;
-        this.#setTimestamp(frame, iface, hi, v.getUint32(p0 + 16, le));
         return true;
       }
     }
@@ -933,8 +917,8 @@ export class CaptureFileReader {
   #setTimestamp(frame: Frame, iface: PcapngInterface, hi: number, lo: number): void {
     const d = iface.unitsPerSec;
     let sec: number, frac: number;
-    if (!iface.binary && iface.decimalExp <= 9 && hi < 0x200000) {
-      // Exact in a double: t < 2^53 and d divides 1e9.
+    if (iface.fastClock && hi < 0x200000) {
+      // Exact in a double: t < 2^53 (until the year ~2255 in µs) and d divides 1e9.
       const t = hi * 4294967296 + lo;
       sec = Math.floor(t / d);
       frac = t - sec * d;
@@ -945,7 +929,7 @@ export class CaptureFileReader {
         sec++;
         frac -= d;
       }
-      frame.tsNsec = frac * POW10[9 - iface.decimalExp]!;
+      frame.tsNsec = frac * iface.nsPerUnit;
     } else {
       const t = (BigInt(hi) << 32n) | BigInt(lo);
       const bd = iface.binary ? 1n << BigInt(iface.decimalExp) : 10n ** BigInt(iface.decimalExp);
